@@ -1,0 +1,29 @@
+"""Shared pytest setup: headless matplotlib, JAX x64 for Keras parity, fixtures."""
+
+from __future__ import annotations
+
+import os
+
+# Must happen before jax/keras/matplotlib are imported anywhere in the session.
+os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("KERAS_BACKEND", "jax")
+os.environ.setdefault("JAX_ENABLE_X64", "1")
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A seeded generator, so every test is reproducible."""
+    return np.random.default_rng(20261125)
+
+
+@pytest.fixture
+def out_dir(tmp_path):
+    """A temporary directory for files a test writes."""
+    d = tmp_path / "out"
+    d.mkdir()
+    return d
