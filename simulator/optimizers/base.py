@@ -79,11 +79,11 @@ import numpy as np
 
 __all__ = [
     "BASE_ARGUMENTS",
-    "check_float_hyperparameter",
-    "Optimizer",
     "OptState",
+    "Optimizer",
     "StepResult",
     "VarContext",
+    "check_float_hyperparameter",
 ]
 
 # The keyword tail every Keras optimizer accepts, in Keras order, with defaults.
@@ -183,6 +183,10 @@ class VarContext:
         """Casts a float64 quantity to the variable dtype (Keras `ops.cast`)."""
         return np.asarray(value, dtype=self.dtype)
 
+    def pow(self, base: Any, exponent: Any = None) -> np.ndarray:
+        """`base ** exponent` (default `t`) as Keras-on-XLA rounds it (`keras_pow`)."""
+        return keras_pow(base, self.t if exponent is None else exponent, self.dtype)
+
 
 def _is_schedule(value: Any) -> bool:
     from simulator.schedules import LearningRateSchedule
@@ -192,7 +196,7 @@ def _is_schedule(value: Any) -> bool:
 
 def _format_value(value: Any) -> str:
     if isinstance(value, np.ndarray):
-        return "array(shape=%s)" % (value.shape,)
+        return f"array(shape={value.shape})"
     return repr(value)
 
 
@@ -224,7 +228,7 @@ def check_float_hyperparameter(
         )
     try:
         arr = np.asarray(value)
-    except Exception:  # noqa: BLE001 - any conversion failure is a bad value
+    except Exception:
         arr = None
     if arr is None or arr.dtype.kind != "f":
         raise ValueError(
@@ -234,6 +238,27 @@ def check_float_hyperparameter(
     if arr.ndim == 0:
         return float(arr)
     return arr.astype(np.float64)
+
+
+_libm_pow = np.frompyfunc(math.pow, 2, 1)
+
+
+def keras_pow(base: Any, exponent: Any, dtype: Any) -> np.ndarray:
+    """`base ** exponent` rounded the way Keras-on-XLA rounds it, in `dtype`.
+
+    XLA's float64 `pow` is glibc's correctly rounded `pow` (what `math.pow`
+    calls); numpy's vectorised `np.power` differs from it by one ulp for about 5%
+    of integer exponents, which chaotic surfaces amplify. So float64 powers go
+    through `math.pow` element by element (hyperparameter arrays are small). XLA's
+    float32 `pow` is its own approximation, which no numpy routine reproduces;
+    float32 uses `np.power` (within the float32 parity tolerance).
+    """
+    dtype = np.dtype(dtype)
+    base = np.asarray(base, dtype)
+    exponent = np.asarray(exponent, dtype)
+    if dtype != np.float64:
+        return np.power(base, exponent)
+    return np.asarray(_libm_pow(base, exponent), dtype=dtype)
 
 
 def _all(condition: Any) -> bool:
@@ -448,8 +473,10 @@ class Optimizer:
             )
         var_ndims = tuple(p.ndim - batch_ndim for p in params)
         batch_shape = self._batch_shape(params, batch_ndim)
-        names = tuple(names) if names is not None else tuple(
-            f"variable_{i}" for i in range(len(params))
+        names = (
+            tuple(names)
+            if names is not None
+            else tuple(f"variable_{i}" for i in range(len(params)))
         )
         if len(names) != len(params):
             raise ValueError(
@@ -515,7 +542,7 @@ class Optimizer:
         w_in = []
         g_in = []
         for i, (p, g) in enumerate(zip(params, grads, strict=True)):
-            vshape = np.shape(p)[np.ndim(p) - state.var_ndims[i]:]
+            vshape = np.shape(p)[np.ndim(p) - state.var_ndims[i] :]
             w_in.append(_as(p, dtype, B + vshape))
             g_in.append(_as(g, dtype, B + vshape))
         raw = state.iterations
@@ -606,12 +633,21 @@ class Optimizer:
         )
         if internals:
             out = self._collect_internals(
-                w_in, new_w, g_used, per_var_internals, lr, B, state, is_update,
+                w_in,
+                new_w,
+                g_used,
+                per_var_internals,
+                lr,
+                B,
+                state,
+                is_update,
                 new_ema,
             )
         return StepResult(tuple(new_w), new_state, out)
 
-    def finalize(self, params: Sequence[Any], state: OptState) -> tuple[np.ndarray, ...]:
+    def finalize(
+        self, params: Sequence[Any], state: OptState
+    ) -> tuple[np.ndarray, ...]:
         """Keras `finalize_variable_values`: EMA weights replace the variables.
 
         `model.fit` calls this at the end of training when `use_ema=True`.
@@ -697,7 +733,9 @@ class Optimizer:
         found["learning_rate"] = self._learning_rate
         return {n: v for n, v in found.items() if isinstance(v, np.ndarray)}
 
-    def _batch_shape(self, params: list[np.ndarray], batch_ndim: int) -> tuple[int, ...]:
+    def _batch_shape(
+        self, params: list[np.ndarray], batch_ndim: int
+    ) -> tuple[int, ...]:
         shapes = [p.shape[:batch_ndim] for p in params]
         arrays = self._array_hyperparameters()
         try:
@@ -762,7 +800,10 @@ class Optimizer:
                 pred = l2sum > 0
                 l2sum_safe = np.where(pred, l2sum, np.ones_like(l2sum))
                 l2norm = np.where(pred, np.sqrt(l2sum_safe), l2sum)
-                clipped = (g * c) / np.maximum(l2norm, c)
+                # Keras writes (g*c) / max(norm, c); XLA rewrites a division by a
+                # broadcast scalar as a multiplication by its reciprocal, so this
+                # is the value Keras actually computes (bit for bit).
+                clipped = (g * c) * (1 / np.maximum(l2norm, c))
                 out.append(np.where(c > 0, clipped, g) if np.ndim(c) else clipped)
             return out
         if self.global_clipnorm is not None and _any_positive(self.global_clipnorm):

@@ -1,4 +1,4 @@
-"""Keras 3 `SGD`: plain, momentum (Sutskever form) and Keras-reparameterised Nesterov."""
+"""Keras 3 `SGD`: plain, momentum (Sutskever form) and reparameterised Nesterov."""
 
 from __future__ import annotations
 
@@ -73,15 +73,15 @@ class SGD(Optimizer):
             **kwargs,
         )
         try:
-            momentum = check_float_hyperparameter("momentum", momentum, strict=True)
+            value = check_float_hyperparameter("momentum", momentum, strict=True)
         except ValueError:
-            momentum = None
-        if momentum is None or not np.all((momentum >= 0) & (momentum <= 1)):
+            value = None
+        if value is None or not np.all((value >= 0) & (value <= 1)):
             raise ValueError(
                 "`momentum` must be a float between [0, 1]. "
-                f"Received: momentum={momentum if momentum is not None else 'non-float'}"
+                f"Received: momentum={momentum!r}"
             )
-        self.momentum = momentum
+        self.momentum = value
         self.nesterov = bool(nesterov)
 
     @property
