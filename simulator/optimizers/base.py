@@ -58,6 +58,14 @@ the motion. Names are shared by every optimizer (only the ones that apply appear
 Per-variable internals are tuples aligned with `params`; optimizer-wide ones
 (`learning_rate`, `is_update_step`) are arrays of shape `B`.
 
+Bit-exactness notes (Keras on XLA)
+----------------------------------
+- XLA rewrites a division by a broadcast scalar, `array / s`, as
+  `array * (1 / s)`; where Keras divides an array by a scalar (per-variable norm,
+  bias correction, loss scale, accumulation count) we multiply by the reciprocal.
+- XLA's float64 `pow` is glibc's; use `keras_pow` / `VarContext.pow`, not
+  `np.power` (which is off by one ulp for ~5% of exponents).
+
 dtype
 -----
 The dtype is the parameters' dtype (float64 by default). In float32 mode numbers are
@@ -550,10 +558,11 @@ class Optimizer:
         iterations = raw // steps if steps else raw
         out: dict[str, Any] = {}
 
-        # Unscale gradients (`g / scale`, the Python float enters weakly typed).
+        # Unscale gradients. Keras writes `g / scale`; XLA turns a division by a
+        # scalar into a multiplication by its reciprocal, so we do the same.
         if self.loss_scale_factor is not None:
             g_in = [
-                g / _expand(np.asarray(self.loss_scale_factor, dtype), v)
+                g * (1 / _expand(np.asarray(self.loss_scale_factor, dtype), v))
                 for g, v in zip(g_in, state.var_ndims, strict=True)
             ]
 
@@ -568,8 +577,10 @@ class Optimizer:
         if steps:
             is_update = (raw + 1) % steps == 0
             if is_update:
+                # `(g + acc) / steps` as XLA computes it: times the reciprocal.
+                inv_steps = 1 / np.asarray(steps, dtype)
                 g_in = [
-                    (g + acc) / steps
+                    (g + acc) * inv_steps
                     for g, acc in zip(g_in, state.accumulators, strict=True)
                 ]
                 new_acc = tuple(np.zeros_like(a) for a in state.accumulators)

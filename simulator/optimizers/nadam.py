@@ -112,8 +112,11 @@ class Nadam(Optimizer):
         beta_2_power = ctx.pow(beta_2)
         m = slots["momentum"] + (g - slots["momentum"]) * (1 - beta_1)
         v = slots["velocity"] + (np.square(g) - slots["velocity"]) * (1 - beta_2)
-        m_hat = (u_t_1 * m) / (1 - u_product_t_1) + ((1 - u_t) * g) / (1 - u_product_t)
-        v_hat = v / (1 - beta_2_power)
+        # Array / scalar divisions: XLA multiplies by the reciprocal (base.py).
+        m_hat = (u_t_1 * m) * (1 / (1 - u_product_t_1)) + ((1 - u_t) * g) * (
+            1 / (1 - u_product_t)
+        )
+        v_hat = v * (1 / (1 - beta_2_power))
         denom = np.sqrt(v_hat) + ctx.cast(ctx.hp["epsilon"])
         w_new = w - (m_hat * lr) / denom
         info: dict[str, Any] = {}
