@@ -14,6 +14,7 @@ from simulator.optimizers.lamb import Lamb
 from simulator.optimizers.lion import Lion
 from simulator.optimizers.muon import Muon
 from simulator.optimizers.nadam import Nadam
+from simulator.optimizers.parse import get, parse
 from simulator.optimizers.rmsprop import RMSprop
 from simulator.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from simulator.optimizers.sgd import SGD
@@ -60,4 +61,6 @@ __all__ = [
     "ScheduleFreeAdamW",
     "StepResult",
     "VarContext",
+    "get",
+    "parse",
 ]

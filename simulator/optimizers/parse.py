@@ -1,0 +1,253 @@
+"""Builds optimizers from Keras-style text that users copy; it is never eval'd."""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import inspect
+from typing import Any
+
+from simulator.optimizers.base import Optimizer
+
+__all__ = ["get", "parse"]
+
+MAX_LENGTH = 2000
+_OPTIMIZER_PREFIXES = ("tf.keras.optimizers.", "keras.optimizers.", "optimizers.")
+_SCHEDULE_PREFIXES = (
+    "tf.keras.optimizers.schedules.",
+    "keras.optimizers.schedules.",
+    "optimizers.schedules.",
+    "schedules.",
+)
+
+
+def _registry() -> dict[str, type[Optimizer]]:
+    from simulator.optimizers import ALL_OPTIMIZERS
+
+    return {cls.__name__: cls for cls in ALL_OPTIMIZERS}
+
+
+def _schedules() -> dict[str, type]:
+    from simulator.schedules import SCHEDULES
+
+    return SCHEDULES
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    lowered = {c.lower(): c for c in choices}
+    match = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.5)
+    return f" Did you mean '{lowered[match[0]]}'?" if match else ""
+
+
+def _where(node: ast.AST, text: str) -> str:
+    col = getattr(node, "col_offset", None)
+    return f" at column {col + 1} of {text!r}" if col is not None else f" in {text!r}"
+
+
+def _dotted(node: ast.AST) -> str | None:
+    """`a.b.C` as a string for Name/Attribute chains, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def _strip(name: str, prefixes: tuple[str, ...]) -> str:
+    for prefix in prefixes:
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+class _Builder:
+    """Turns a validated call tree into objects; refuses anything but literals."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def refuse(self, what: str, node: ast.AST) -> ValueError:
+        return ValueError(
+            f"Refused {what}{_where(node, self.text)}: only literal "
+            "numbers, strings, True/False/None, lists and schedule "
+            "calls are allowed."
+        )
+
+    def value(self, node: ast.AST) -> Any:
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool | int | float | str) or node.value is None:
+                return node.value
+            raise self.refuse(f"the constant {node.value!r}", node)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+            inner = self.value(node.operand)
+            if isinstance(inner, bool) or not isinstance(inner, int | float):
+                raise self.refuse("a sign on a non-number", node)
+            return -inner if isinstance(node.op, ast.USub) else inner
+        if isinstance(node, ast.List | ast.Tuple):
+            return [self.value(e) for e in node.elts]
+        if isinstance(node, ast.Call):
+            return self.call(node, schedules_only=True)
+        kinds = {
+            ast.Name: "the name",
+            ast.Attribute: "attribute access",
+            ast.Subscript: "subscripts",
+            ast.Lambda: "a lambda",
+            ast.BinOp: "arithmetic",
+            ast.Dict: "a dict",
+            ast.JoinedStr: "an f-string",
+        }
+        for kind, label in kinds.items():
+            if isinstance(node, kind):
+                extra = f" '{node.id}'" if isinstance(node, ast.Name) else ""
+                raise self.refuse(label + extra, node)
+        raise self.refuse(f"a {type(node).__name__} expression", node)
+
+    def call(self, node: ast.Call, *, schedules_only: bool = False) -> Any:
+        name = _dotted(node.func)
+        if name is None:
+            raise self.refuse("a call of a computed object", node)
+        schedules = _schedules()
+        sched_name = _strip(name, _SCHEDULE_PREFIXES)
+        if sched_name in schedules:
+            cls = schedules[sched_name]
+            kind = "schedule"
+        elif schedules_only:
+            raise ValueError(
+                f"Unknown learning-rate schedule '{name}'{_where(node, self.text)}."
+                f"{_suggest(sched_name, list(schedules))} Available: "
+                f"{', '.join(schedules)}."
+            )
+        else:
+            registry = _registry()
+            opt_name = _strip(name, _OPTIMIZER_PREFIXES)
+            cls = registry.get(opt_name) or {
+                k.lower(): v for k, v in registry.items()
+            }.get(opt_name.lower())
+            if cls is None:
+                raise ValueError(
+                    f"Unknown optimizer '{name}'.{_suggest(opt_name, list(registry))} "
+                    f"Available: {', '.join(registry)}."
+                )
+            kind = "optimizer"
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                raise self.refuse("*args", arg)
+        args = [self.value(a) for a in node.args]
+        kwargs = {}
+        params = [
+            p
+            for p in inspect.signature(cls.__init__).parameters.values()
+            if p.name != "self" and p.kind is p.POSITIONAL_OR_KEYWORD
+        ]
+        names = [p.name for p in params]
+        for kw in node.keywords:
+            if kw.arg is None:
+                raise self.refuse("**kwargs", kw.value)
+            if kw.arg not in names and kw.arg != "decay":
+                raise ValueError(
+                    f"{cls.__name__}() got an unexpected argument '{kw.arg}'."
+                    f"{_suggest(kw.arg, names)} Arguments: {', '.join(names)}."
+                )
+            if kw.arg in kwargs:
+                raise ValueError(f"{cls.__name__}() got argument '{kw.arg}' twice.")
+            kwargs[kw.arg] = self.value(kw.value)
+        if len(args) > len(names):
+            raise ValueError(
+                f"{cls.__name__}() takes at most {len(names)} positional arguments "
+                f"({', '.join(names)}); received {len(args)}."
+            )
+        for pos_name in names[: len(args)]:
+            if pos_name in kwargs:
+                raise ValueError(
+                    f"{cls.__name__}() got argument '{pos_name}' both by position "
+                    "and by keyword."
+                )
+        try:
+            return cls(*args, **kwargs)
+        except TypeError as exc:  # e.g. a list where a number belongs
+            raise ValueError(
+                f"Invalid arguments for {kind} {cls.__name__}: {exc}"
+            ) from None
+
+
+def parse(text: str) -> Optimizer:
+    """Builds an optimizer from Keras-style text, e.g. `"SGD(0.01, momentum=0.9)"`.
+
+    Accepts positional and keyword arguments, `keras.optimizers.` prefixes and
+    nested schedules (`"Adam(learning_rate=CosineDecay(0.05, 150, alpha=0.1))"`).
+    The text is parsed with `ast`; only literals and whitelisted calls are
+    accepted and nothing is evaluated.
+
+    Raises:
+        ValueError: naming what was wrong and where, with the closest name for a
+            misspelt optimizer, schedule or argument.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"Optimizer text must be a string. Received: {text!r}")
+    stripped = text.strip()
+    if not stripped:
+        raise ValueError("Optimizer text is empty.")
+    if len(stripped) > MAX_LENGTH:
+        raise ValueError(
+            f"Optimizer text is too long ({len(stripped)} characters; the limit is "
+            f"{MAX_LENGTH})."
+        )
+    try:
+        tree = ast.parse(stripped, mode="eval")
+    except SyntaxError as exc:
+        raise ValueError(
+            f"Could not parse optimizer text {stripped!r}: {exc.msg} "
+            f"(column {exc.offset})."
+        ) from None
+    except (RecursionError, MemoryError):
+        raise ValueError(
+            f"Optimizer text {stripped[:60]!r}... is nested too deeply."
+        ) from None
+    body = tree.body
+    builder = _Builder(stripped)
+    if isinstance(body, ast.Name | ast.Attribute):
+        name = _dotted(body)
+        if name is not None:
+            return get(_strip(name, _OPTIMIZER_PREFIXES))
+    if not isinstance(body, ast.Call):
+        raise ValueError(
+            f"Expected an optimizer call such as 'Adam(learning_rate=0.01)'. "
+            f"Received: {stripped!r}"
+        )
+    return builder.call(body)
+
+
+def get(identifier: Any) -> Optimizer:
+    """Keras `optimizers.get`: an instance, a name (`"adam"`), text or a config dict.
+
+    Names are case-insensitive and give an optimizer with Keras's defaults.
+    """
+    if isinstance(identifier, Optimizer):
+        return identifier
+    if isinstance(identifier, dict):
+        if "class_name" not in identifier:
+            raise ValueError(
+                f"A config dict needs 'class_name'. Received: {identifier}"
+            )
+        cls = _lookup(str(identifier["class_name"]))
+        return cls(**dict(identifier.get("config", {})))
+    if isinstance(identifier, str):
+        if "(" in identifier:
+            return parse(identifier)
+        return _lookup(identifier.strip())()
+    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
+
+
+def _lookup(name: str) -> type[Optimizer]:
+    registry = _registry()
+    by_lower = {k.lower(): v for k, v in registry.items()}
+    cls = by_lower.get(_strip(name, _OPTIMIZER_PREFIXES).lower())
+    if cls is None:
+        raise ValueError(
+            f"Unknown optimizer '{name}'.{_suggest(name, list(registry))} "
+            f"Available: {', '.join(registry)}."
+        )
+    return cls
