@@ -11,8 +11,8 @@ os.environ.setdefault("JAX_ENABLE_X64", "1")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
 
 @pytest.fixture
@@ -27,3 +27,19 @@ def out_dir(tmp_path):
     d = tmp_path / "out"
     d.mkdir()
     return d
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Prints the worst Keras parity error per optimizer when the parity ran."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parent / ".parity_report.json"
+    if not path.exists():
+        return
+    report = json.loads(path.read_text())
+    terminalreporter.section("worst relative error against live Keras")
+    for name, errors in sorted(report.items()):
+        text = ", ".join(f"{k}: {v:.3g}" for k, v in sorted(errors.items()))
+        terminalreporter.write_line(f"{name:28s} {text}")
+    path.unlink()

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from scipy.optimize import rosen_der
 
-from keras_reference import keras_trajectory, max_relative_error, our_trajectory
 from simulator.optimizers import SGD
+
+from keras_reference import keras_trajectory, max_relative_error, our_trajectory
 
 pytestmark = pytest.mark.keras
 
