@@ -109,12 +109,21 @@ def matrix_grad(w: np.ndarray) -> np.ndarray:
     return (w - MATRIX_T) + 0.1 * w * w
 
 
+# Adafactor at learning_rate=0.1 sends the third start (-MATRIX_START) into a
+# period-2 oscillation that amplifies Keras's float32 `mean` rounding (~1e-8 per
+# step) to 1e-5 after 50 steps: Keras's own float32 noise, not a rule difference.
+# At 0.02 (with clipnorm and weight decay, so they are exercised per matrix) every
+# start converges and the agreement stays at the float32-mean level (<= 1.6e-8).
+MATRIX_CASES = {
+    "SGD": {"learning_rate": 0.1, "clipnorm": 1.0},
+    "Adafactor": {"learning_rate": 0.02, "clipnorm": 2.0, "weight_decay": 0.01},
+}
+
+
 @pytest.mark.parametrize("name", ["Lamb", "Adafactor", "Muon", "SGD"])
 def test_matrix_variables_batched_equal_separate_keras_runs(name):
     """(K, 3, 2) with batch_ndim=1: each batch element is its own Keras run."""
-    kwargs = (
-        ALL_CASES[name][0] if name != "SGD" else {"learning_rate": 0.1, "clipnorm": 1.0}
-    )
+    kwargs = MATRIX_CASES.get(name) or ALL_CASES[name][0]
     starts = np.stack([MATRIX_START, 0.5 * MATRIX_START, -MATRIX_START])
     ours = our_trajectory(
         getattr(optimizers, name)(**kwargs), matrix_grad, starts, 50, batch_ndim=1
