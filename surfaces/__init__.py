@@ -58,7 +58,8 @@ def resolve(spec: str | Surface | dict[str, Any]) -> Surface:
 
     A bare identifier that is neither registered nor a valid expression (only
     `x`, `y`, `pi`, `e` are) is reported as an unknown surface with a suggestion,
-    so a typo like `"rosenbrok"` gets "Did you mean 'rosenbrock'?".
+    so a typo like `"rosenbrok"` gets "Did you mean 'rosenbrock'?". The
+    `"expr:<text>"` names of expression surfaces resolve to the expression.
     """
     if isinstance(spec, Surface):
         return spec
@@ -67,6 +68,8 @@ def resolve(spec: str | Surface | dict[str, Any]) -> Surface:
     if not isinstance(spec, str):
         raise ValueError(f"Cannot make a surface from {spec!r}.")
     text = spec.strip()
+    if text.startswith("expr:"):  # the name an expression surface carries
+        return from_expression(text[len("expr:") :])
     if text in SURFACES:
         return SURFACES[text]
     if text.isidentifier() and text not in ("x", "y", "pi", "e"):
@@ -79,9 +82,11 @@ def from_config(config: dict[str, Any]) -> Surface:
     if not isinstance(config, dict):
         raise ValueError(f"`config` must be a dict. Received: config={config!r}")
     if "expression" in config:
-        return from_expression(config["expression"], name=config.get("name"),
-                               view=config.get("view"))
+        return from_expression(
+            config["expression"], name=config.get("name"), view=config.get("view")
+        )
     if "name" in config:
         return get(config["name"])
-    raise ValueError(f"`config` needs a 'name' or an 'expression' key. Received: "
-                     f"config={config!r}")
+    raise ValueError(
+        f"`config` needs a 'name' or an 'expression' key. Received: config={config!r}"
+    )

@@ -178,8 +178,10 @@ def _rastrigin(x, y):
     cx = np.cos(TWO_PI * x)
     cy = np.cos(TWO_PI * y)
     f = 20.0 + x * x + y * y - 10.0 * (cx + cy)
-    return f, 2.0 * x + 20.0 * np.pi * np.sin(TWO_PI * x), (
-        2.0 * y + 20.0 * np.pi * np.sin(TWO_PI * y)
+    return (
+        f,
+        2.0 * x + 20.0 * np.pi * np.sin(TWO_PI * x),
+        (2.0 * y + 20.0 * np.pi * np.sin(TWO_PI * y)),
     )
 
 
@@ -293,9 +295,12 @@ _RAST_T = 0.9949586376523348  # local-min root of t + 10 pi sin(2 pi t) = 0
 _RAST_F1 = 0.9949590570932911  # 10 - 10 cos(2 pi t) + t**2 at t = _RAST_T
 _ST = (-2.903534027771177, 0.1567312567803401, 2.746802770990837)
 _ST_F = {  # f(ti, tj) for the separable Styblinski-Tang
-    (0, 0): -78.33233140754282, (0, 1): -38.97055334471605,
-    (0, 2): -64.19561235905536, (1, 1): 0.3912247181107161,
-    (1, 2): -24.833834296228584, (2, 2): -50.05889331056788,
+    (0, 0): -78.33233140754282,
+    (0, 1): -38.97055334471605,
+    (0, 2): -64.19561235905536,
+    (1, 1): 0.3912247181107161,
+    (1, 2): -24.833834296228584,
+    (2, 2): -50.05889331056788,
 }
 _SIX_G = (0.08984201310031807, -0.7126564030207396, -1.0316284534898774)
 _SIX_L1 = (1.7036067149699812, -0.7960835686726251, -0.21546382438371525)
@@ -308,7 +313,8 @@ def _st(i: int, j: int) -> float:
 
 BUILTIN: tuple[Surface, ...] = (
     Surface(
-        "rosenbrock", _rosenbrock,
+        "rosenbrock",
+        _rosenbrock,
         formula="(1 - x)**2 + 100*(y - x**2)**2",
         latex=r"(1 - x)^2 + 100\,(y - x^2)^2",
         description="Rosenbrock's banana: a curved, flat-bottomed parabolic valley; "
@@ -319,8 +325,10 @@ BUILTIN: tuple[Surface, ...] = (
         log_contours=True,
     ),
     Surface(
-        "saddle", _saddle,
-        formula="x**2 - y**2", latex=r"x^2 - y^2",
+        "saddle",
+        _saddle,
+        formula="x**2 - y**2",
+        latex=r"x^2 - y^2",
         description="The textbook saddle: a particle starting near the x-axis "
         "stalls at the origin before escaping along y. Unbounded below.",
         view=((-2.0, 2.0), (-2.0, 2.0)),
@@ -328,8 +336,10 @@ BUILTIN: tuple[Surface, ...] = (
         starts=((-1.8, 0.01), (-1.8, 0.2), (1.8, -0.05)),
     ),
     Surface(
-        "monkey_saddle", _monkey_saddle,
-        formula="x**3 - 3*x*y**2", latex=r"x^3 - 3 x y^2",
+        "monkey_saddle",
+        _monkey_saddle,
+        formula="x**3 - 3*x*y**2",
+        latex=r"x^3 - 3 x y^2",
         description="Monkey saddle: a degenerate saddle with three downhill valleys "
         "(gradient and Hessian both vanish at the origin). Unbounded below.",
         view=((-2.0, 2.0), (-2.0, 2.0)),
@@ -337,7 +347,8 @@ BUILTIN: tuple[Surface, ...] = (
         starts=((1.5, 0.05), (1.5, 0.5), (-0.5, 1.5)),
     ),
     Surface(
-        "valley", _valley,
+        "valley",
+        _valley,
         formula="x**4/4 - x**3/3 - x**2 + y**2",
         latex=r"\tfrac{1}{4}x^4 - \tfrac{1}{3}x^3 - x^2 + y^2",
         description="A shallow local minimum at (-1, 0) and a deeper global one at "
@@ -350,8 +361,10 @@ BUILTIN: tuple[Surface, ...] = (
         starts=((-2.5, 1.0), (-2.8, -1.0), (-1.5, 1.5)),
     ),
     Surface(
-        "long_valley", _long_valley,
-        formula="0.1*x**2 + 10*y**2", latex=r"0.1\,x^2 + 10\,y^2",
+        "long_valley",
+        _long_valley,
+        formula="0.1*x**2 + 10*y**2",
+        latex=r"0.1\,x^2 + 10\,y^2",
         description="A long, narrow quadratic valley with condition number 100: "
         "plain gradient descent zig-zags across it and creeps along it.",
         view=((-10.0, 10.0), (-3.0, 3.0)),
@@ -360,20 +373,24 @@ BUILTIN: tuple[Surface, ...] = (
         log_contours=True,
     ),
     Surface(
-        "beale", _beale,
+        "beale",
+        _beale,
         formula="(1.5 - x + x*y)**2 + (2.25 - x + x*y**2)**2 + (2.625 - x + x*y**3)**2",
         latex=r"(1.5 - x + xy)^2 + (2.25 - x + xy^2)^2 + (2.625 - x + xy^3)^2",
         description="Beale's function: a flat plateau around a narrow curved "
         "valley leading to (3, 0.5), with steep walls near the corners.",
         view=((-4.5, 4.5), (-4.5, 4.5)),
         minima=(_glob(3.0, 0.5, 0.0),),
-        saddles=(_sad(0.0, 1.0, 14.203125),
-                 _sad(0.1005379373241584, -2.6445135850231245, 9.86451228475556)),
+        saddles=(
+            _sad(0.0, 1.0, 14.203125),
+            _sad(0.1005379373241584, -2.6445135850231245, 9.86451228475556),
+        ),
         starts=((1.0, 1.5), (-2.0, 2.0), (2.0, -1.5)),
         log_contours=True,
     ),
     Surface(
-        "himmelblau", _himmelblau,
+        "himmelblau",
+        _himmelblau,
         formula="(x**2 + y - 11)**2 + (x + y**2 - 7)**2",
         latex=r"(x^2 + y - 11)^2 + (x + y^2 - 7)^2",
         description="Himmelblau's function: four equal global minima around a "
@@ -396,7 +413,8 @@ BUILTIN: tuple[Surface, ...] = (
         log_contours=True,
     ),
     Surface(
-        "rastrigin", _rastrigin,
+        "rastrigin",
+        _rastrigin,
         formula="20 + x**2 + y**2 - 10*(cos(2*pi*x) + cos(2*pi*y))",
         latex=r"20 + x^2 + y^2 - 10(\cos 2\pi x + \cos 2\pi y)",
         description="Rastrigin's function: a bowl covered in a regular egg-crate of "
@@ -404,15 +422,18 @@ BUILTIN: tuple[Surface, ...] = (
         view=((-5.12, 5.12), (-5.12, 5.12)),
         minima=(
             _glob(0.0, 0.0, 0.0),
-            _loc(_RAST_T, 0.0, _RAST_F1), _loc(-_RAST_T, 0.0, _RAST_F1),
-            _loc(0.0, _RAST_T, _RAST_F1), _loc(0.0, -_RAST_T, _RAST_F1),
+            _loc(_RAST_T, 0.0, _RAST_F1),
+            _loc(-_RAST_T, 0.0, _RAST_F1),
+            _loc(0.0, _RAST_T, _RAST_F1),
+            _loc(0.0, -_RAST_T, _RAST_F1),
             _loc(_RAST_T, _RAST_T, 2 * _RAST_F1),
             _loc(-_RAST_T, -_RAST_T, 2 * _RAST_F1),
         ),
         starts=((4.5, 4.2), (-3.3, 2.6), (2.2, -4.1)),
     ),
     Surface(
-        "ackley", _ackley,
+        "ackley",
+        _ackley,
         formula="-20*exp(-0.2*sqrt((x**2 + y**2)/2)) - exp((cos(2*pi*x) "
         "+ cos(2*pi*y))/2) + e + 20",
         latex=r"-20 e^{-0.2\sqrt{(x^2+y^2)/2}} - e^{(\cos 2\pi x + \cos 2\pi y)/2}"
@@ -424,7 +445,8 @@ BUILTIN: tuple[Surface, ...] = (
         starts=((3.2, 2.7), (-4.1, 1.3), (0.9, -3.8)),
     ),
     Surface(
-        "booth", _booth,
+        "booth",
+        _booth,
         formula="(x + 2*y - 7)**2 + (2*x + y - 5)**2",
         latex=r"(x + 2y - 7)^2 + (2x + y - 5)^2",
         description="Booth's function: a tilted convex quadratic bowl, minimum at "
@@ -435,7 +457,8 @@ BUILTIN: tuple[Surface, ...] = (
         log_contours=True,
     ),
     Surface(
-        "styblinski_tang", _styblinski_tang,
+        "styblinski_tang",
+        _styblinski_tang,
         formula="(x**4 - 16*x**2 + 5*x + y**4 - 16*y**2 + 5*y)/2",
         latex=r"\tfrac{1}{2}(x^4 - 16x^2 + 5x + y^4 - 16y^2 + 5y)",
         description="Styblinski-Tang: four basins of different depth in the "
@@ -443,18 +466,22 @@ BUILTIN: tuple[Surface, ...] = (
         view=((-5.0, 5.0), (-5.0, 5.0)),
         minima=(
             _glob(_ST[0], _ST[0], _st(0, 0)),
-            _loc(_ST[0], _ST[2], _st(0, 2)), _loc(_ST[2], _ST[0], _st(2, 0)),
+            _loc(_ST[0], _ST[2], _st(0, 2)),
+            _loc(_ST[2], _ST[0], _st(2, 0)),
             _loc(_ST[2], _ST[2], _st(2, 2)),
         ),
         saddles=(
-            _sad(_ST[0], _ST[1], _st(0, 1)), _sad(_ST[1], _ST[0], _st(1, 0)),
-            _sad(_ST[2], _ST[1], _st(2, 1)), _sad(_ST[1], _ST[2], _st(1, 2)),
+            _sad(_ST[0], _ST[1], _st(0, 1)),
+            _sad(_ST[1], _ST[0], _st(1, 0)),
+            _sad(_ST[2], _ST[1], _st(2, 1)),
+            _sad(_ST[1], _ST[2], _st(1, 2)),
         ),
         maxima=(_max(_ST[1], _ST[1], _st(1, 1)),),
         starts=((0.5, 0.5), (0.0, 4.5), (4.5, -0.5)),
     ),
     Surface(
-        "six_hump_camel", _six_hump_camel,
+        "six_hump_camel",
+        _six_hump_camel,
         formula="(4 - 2.1*x**2 + x**4/3)*x**2 + x*y + (-4 + 4*y**2)*y**2",
         latex=r"(4 - 2.1x^2 + \tfrac{x^4}{3})x^2 + xy + (-4 + 4y^2)y^2",
         description="Six-hump camel: two symmetric global minima near the centre "
@@ -480,7 +507,8 @@ BUILTIN: tuple[Surface, ...] = (
         starts=((-2.0, 1.5), (2.5, -1.0), (0.0, 1.8)),
     ),
     Surface(
-        "goldstein_price", _goldstein_price,
+        "goldstein_price",
+        _goldstein_price,
         formula="(1 + (x + y + 1)**2*(19 - 14*x + 3*x**2 - 14*y + 6*x*y + 3*y**2))"
         "*(30 + (2*x - 3*y)**2*(18 - 32*x + 12*x**2 + 48*y - 36*x*y + 27*y**2))",
         latex=r"[1 + (x+y+1)^2(19 - 14x + 3x^2 - 14y + 6xy + 3y^2)]"
@@ -489,11 +517,17 @@ BUILTIN: tuple[Surface, ...] = (
         "minima of very different depth; read it with log contours.",
         view=((-2.0, 2.0), (-2.0, 2.0)),
         minima=(
-            _glob(0.0, -1.0, 3.0), _loc(-0.6, -0.4, 30.0),
-            _loc(1.8, 0.2, 84.0), _loc(1.2, 0.8, 840.0),
+            _glob(0.0, -1.0, 3.0),
+            _loc(-0.6, -0.4, 30.0),
+            _loc(1.8, 0.2, 84.0),
+            _loc(1.2, 0.8, 840.0),
         ),
-        saddles=(_sad(-0.4, -0.6, 35.0), _sad(0.6, 0.4, 990.0),
-                 _sad(1.2, -0.2, 99.0), _sad(1.4, 0.6, 980.0)),
+        saddles=(
+            _sad(-0.4, -0.6, 35.0),
+            _sad(0.6, 0.4, 990.0),
+            _sad(1.2, -0.2, 99.0),
+            _sad(1.4, 0.6, 980.0),
+        ),
         maxima=(_max(0.8, 0.2, 1155.0),),
         starts=((-1.5, 1.5), (1.5, 1.5), (-1.8, -1.8)),
         log_contours=True,

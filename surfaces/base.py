@@ -45,8 +45,10 @@ def as_points(xy: Any, *, argument: str = "xy") -> np.ndarray:
     try:
         arr = np.asarray(xy)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"`{argument}` must be a real array of shape (..., 2). "
-                         f"Received: {argument}={xy!r}") from exc
+        raise ValueError(
+            f"`{argument}` must be a real array of shape (..., 2). "
+            f"Received: {argument}={xy!r}"
+        ) from exc
     if arr.dtype.kind not in "biuf":
         raise ValueError(
             f"`{argument}` must be a real numeric array of shape (..., 2). "
@@ -126,8 +128,9 @@ class Surface:
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
-            raise ValueError(f"`name` must be a non-empty string. Received: "
-                             f"name={self.name!r}")
+            raise ValueError(
+                f"`name` must be a non-empty string. Received: name={self.name!r}"
+            )
         view = _check_view(self.view)
         object.__setattr__(self, "view", view)
         object.__setattr__(self, "minima", tuple(self.minima))
@@ -190,16 +193,19 @@ class Surface:
             `X, Y, Z`, each `(resolution, resolution)`; row index = y, column = x
             (`np.meshgrid` "xy" indexing, matplotlib `contour(X, Y, Z)` order).
         """
-        if isinstance(resolution, bool) or not isinstance(
-            resolution, int | np.integer
-        ) or resolution < 2:
+        if (
+            isinstance(resolution, bool)
+            or not isinstance(resolution, int | np.integer)
+            or resolution < 2
+        ):
             raise ValueError(
                 f"`resolution` must be an integer >= 2. Received: "
                 f"resolution={resolution!r}"
             )
         (x0, x1), (y0, y1) = self.view if view is None else _check_view(view)
-        X, Y = np.meshgrid(np.linspace(x0, x1, resolution),
-                           np.linspace(y0, y1, resolution))
+        X, Y = np.meshgrid(
+            np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution)
+        )
         return X, Y, self.value(np.stack([X, Y], axis=-1))
 
     @property

@@ -51,8 +51,11 @@ def _atan2(a: Dual, b: Dual) -> Dual:
     w, wx, wy = b
     r2 = u * u + w * w
     safe = np.where(r2 > 0, r2, 1.0)
-    return (np.arctan2(u, w), np.where(r2 > 0, (w * ux - u * wx) / safe, 0.0),
-            np.where(r2 > 0, (w * uy - u * wy) / safe, 0.0))
+    return (
+        np.arctan2(u, w),
+        np.where(r2 > 0, (w * ux - u * wx) / safe, 0.0),
+        np.where(r2 > 0, (w * uy - u * wy) / safe, 0.0),
+    )
 
 
 def _hypot(a: Dual, b: Dual) -> Dual:
@@ -61,8 +64,11 @@ def _hypot(a: Dual, b: Dual) -> Dual:
     w, wx, wy = b
     h = np.hypot(u, w)
     safe = np.where(h > 0, h, 1.0)
-    return (h, np.where(h > 0, (u * ux + w * wx) / safe, 0.0),
-            np.where(h > 0, (u * uy + w * wy) / safe, 0.0))
+    return (
+        h,
+        np.where(h > 0, (u * ux + w * wx) / safe, 0.0),
+        np.where(h > 0, (u * uy + w * wy) / safe, 0.0),
+    )
 
 
 def _select(pick_first: Any, a: Dual, b: Dual, value: Any) -> Dual:
@@ -113,22 +119,41 @@ FUNCTIONS: dict[str, tuple[int, Callable[..., Dual]]] = {
 CONSTANTS = {"pi": np.pi, "e": np.e}
 
 _BINOPS: dict[type, str] = {
-    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.Pow: "**",
     ast.Mod: "%",
 }
 _CMPOPS: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Lt: np.less, ast.LtE: np.less_equal, ast.Gt: np.greater,
-    ast.GtE: np.greater_equal, ast.Eq: np.equal, ast.NotEq: np.not_equal,
+    ast.Lt: np.less,
+    ast.LtE: np.less_equal,
+    ast.Gt: np.greater,
+    ast.GtE: np.greater_equal,
+    ast.Eq: np.equal,
+    ast.NotEq: np.not_equal,
 }
 _REFUSED_NAMES: dict[type, str] = {
-    ast.Subscript: "subscript", ast.Lambda: "lambda", ast.ListComp: "comprehension",
-    ast.SetComp: "comprehension", ast.DictComp: "comprehension",
-    ast.GeneratorExp: "generator expression", ast.JoinedStr: "f-string",
-    ast.FormattedValue: "f-string", ast.NamedExpr: "assignment expression ':='",
-    ast.Starred: "starred expression", ast.List: "list display",
-    ast.Tuple: "tuple", ast.Dict: "dict display", ast.Set: "set display",
-    ast.BoolOp: "boolean operator (and/or)", ast.Await: "await",
-    ast.Yield: "yield", ast.YieldFrom: "yield", ast.Slice: "slice",
+    ast.Subscript: "subscript",
+    ast.Lambda: "lambda",
+    ast.ListComp: "comprehension",
+    ast.SetComp: "comprehension",
+    ast.DictComp: "comprehension",
+    ast.GeneratorExp: "generator expression",
+    ast.JoinedStr: "f-string",
+    ast.FormattedValue: "f-string",
+    ast.NamedExpr: "assignment expression ':='",
+    ast.Starred: "starred expression",
+    ast.List: "list display",
+    ast.Tuple: "tuple",
+    ast.Dict: "dict display",
+    ast.Set: "set display",
+    ast.BoolOp: "boolean operator (and/or)",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+    ast.Slice: "slice",
     ast.IfExp: "conditional expression 'a if c else b' (use where(c, a, b))",
 }
 
@@ -157,27 +182,36 @@ def parse(text: Any) -> ast.expr:
     if not isinstance(text, str):
         raise ValueError(f"Expression must be a string. Received: {text!r}")
     if len(text) > MAX_LENGTH:
-        raise ValueError(f"Refused expression of {len(text)} characters (the limit "
-                         f"is {MAX_LENGTH}): {text[:40]!r}...")
+        raise ValueError(
+            f"Refused expression of {len(text)} characters (the limit "
+            f"is {MAX_LENGTH}): {text[:40]!r}..."
+        )
     if not text.strip():
         raise ValueError("Refused empty expression.")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         col = f" at column {exc.offset}" if exc.offset else ""
-        raise ValueError(f"Refused invalid syntax{col} ({exc.msg}) in expression: "
-                         f"{text[:80]!r}. Only one arithmetic expression in x and y "
-                         f"is allowed.") from None
+        raise ValueError(
+            f"Refused invalid syntax{col} ({exc.msg}) in expression: "
+            f"{text[:80]!r}. Only one arithmetic expression in x and y "
+            f"is allowed."
+        ) from None
     except (RecursionError, MemoryError, ValueError, OverflowError) as exc:
-        raise ValueError(f"Refused expression that Python cannot parse safely "
-                         f"({type(exc).__name__}): {text[:40]!r}") from None
+        raise ValueError(
+            f"Refused expression that Python cannot parse safely "
+            f"({type(exc).__name__}): {text[:40]!r}"
+        ) from None
     n_nodes = sum(1 for _ in ast.walk(tree))
     if n_nodes > MAX_NODES:
-        raise ValueError(f"Refused expression with {n_nodes} syntax nodes (the limit "
-                         f"is {MAX_NODES}): {text[:40]!r}")
+        raise ValueError(
+            f"Refused expression with {n_nodes} syntax nodes (the limit "
+            f"is {MAX_NODES}): {text[:40]!r}"
+        )
     if _depth(tree) > MAX_DEPTH:
-        raise ValueError(f"Refused expression nested deeper than {MAX_DEPTH}: "
-                         f"{text[:40]!r}")
+        raise ValueError(
+            f"Refused expression nested deeper than {MAX_DEPTH}: {text[:40]!r}"
+        )
     _check(tree.body, text.strip())
     return tree.body
 
@@ -188,17 +222,24 @@ def _check(node: ast.AST, text: str) -> None:
         v = node.value
         if type(v) in (int, float):
             return
-        kind = {bool: "boolean constant", str: "string constant",
-                bytes: "bytes constant", complex: "complex constant"}.get(
-                    type(v), "constant")
+        kind = {
+            bool: "boolean constant",
+            str: "string constant",
+            bytes: "bytes constant",
+            complex: "complex constant",
+        }.get(type(v), "constant")
         raise _refuse(f"{kind} {v!r}" if type(v) is not str else kind, node, text)
     if isinstance(node, ast.Name):
         if node.id in ("x", "y") or node.id in CONSTANTS:
             return
         if node.id in FUNCTIONS:
             raise _refuse(f"function name '{node.id}' used without a call", node, text)
-        raise _refuse(f"unknown name '{node.id}' (allowed: x, y, pi, e and calls "
-                      f"of {', '.join(FUNCTIONS)})", node, text)
+        raise _refuse(
+            f"unknown name '{node.id}' (allowed: x, y, pi, e and calls "
+            f"of {', '.join(FUNCTIONS)})",
+            node,
+            text,
+        )
     if isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, ast.UAdd | ast.USub):
             raise _refuse(f"unary operator {type(node.op).__name__}", node, text)
@@ -219,8 +260,10 @@ def _check(node: ast.AST, text: str) -> None:
         return _check_call(node, text)
     if isinstance(node, ast.Attribute):
         col = getattr(node.value, "end_col_offset", node.col_offset)
-        raise ValueError(f"Refused attribute access '.{node.attr}' at column "
-                         f"{col + 1} in expression: {text[:80]!r}")
+        raise ValueError(
+            f"Refused attribute access '.{node.attr}' at column "
+            f"{col + 1} in expression: {text[:80]!r}"
+        )
     what = _REFUSED_NAMES.get(type(node), f"syntax {type(node).__name__}")
     raise _refuse(what, node, text)
 
@@ -229,12 +272,16 @@ def _check_call(node: ast.Call, text: str) -> None:
     if not isinstance(node.func, ast.Name):
         if isinstance(node.func, ast.Attribute):
             _check(node.func, text)  # raises with the attribute's name
-        raise _refuse("call of something that is not a whitelisted function name",
-                      node, text)
+        raise _refuse(
+            "call of something that is not a whitelisted function name", node, text
+        )
     name = node.func.id
     if name not in FUNCTIONS:
-        raise _refuse(f"call of unknown function '{name}' (allowed: "
-                      f"{', '.join(FUNCTIONS)})", node, text)
+        raise _refuse(
+            f"call of unknown function '{name}' (allowed: {', '.join(FUNCTIONS)})",
+            node,
+            text,
+        )
     if node.keywords:
         kw = node.keywords[0]
         label = f"'{kw.arg}='" if kw.arg else "'**'"
@@ -244,8 +291,11 @@ def _check_call(node: ast.Call, text: str) -> None:
             raise _refuse("starred argument", arg, text)
     arity = FUNCTIONS[name][0]
     if len(node.args) != arity:
-        raise _refuse(f"call of '{name}' with {len(node.args)} arguments (it takes "
-                      f"{arity})", node, text)
+        raise _refuse(
+            f"call of '{name}' with {len(node.args)} arguments (it takes {arity})",
+            node,
+            text,
+        )
     for arg in node.args:
         _check(arg, text)
 
@@ -285,8 +335,12 @@ def _compile(node: ast.expr) -> Node:
 
         return neg
     if isinstance(node, ast.BinOp):
-        return _compile_binop(type(node.op), _compile(node.left),
-                              _compile(node.right), _is_constant(node.right))
+        return _compile_binop(
+            type(node.op),
+            _compile(node.left),
+            _compile(node.right),
+            _is_constant(node.right),
+        )
     if isinstance(node, ast.Compare):
         parts = [_compile(c) for c in (node.left, *node.comparators)]
         ops = [_CMPOPS[type(op)] for op in node.ops]
@@ -308,40 +362,54 @@ def _compile(node: ast.expr) -> Node:
 
 
 def _is_constant(node: ast.expr) -> bool:
-    return not any(isinstance(n, ast.Name) and n.id in ("x", "y")
-                   for n in ast.walk(node))
+    return not any(
+        isinstance(n, ast.Name) and n.id in ("x", "y") for n in ast.walk(node)
+    )
 
 
 def _compile_binop(op: type, left: Node, right: Node, const_right: bool) -> Node:
     if op is ast.Add:
+
         def add(x, y):
             (a, ax, ay), (b, bx, by) = left(x, y), right(x, y)
             return a + b, ax + bx, ay + by
+
         return add
     if op is ast.Sub:
+
         def sub(x, y):
             (a, ax, ay), (b, bx, by) = left(x, y), right(x, y)
             return a - b, ax - bx, ay - by
+
         return sub
     if op is ast.Mult:
+
         def mul(x, y):
             (a, ax, ay), (b, bx, by) = left(x, y), right(x, y)
             return a * b, _times(b, ax) + _times(a, bx), _times(b, ay) + _times(a, by)
+
         return mul
     if op is ast.Div:
+
         def div(x, y):
             # d(a/b) = da/b - (a/b) db/b
             (a, ax, ay), (b, bx, by) = left(x, y), right(x, y)
             q = a / b
-            return q, _times(1.0 / b, ax) - _times(q / b, bx), (
-                _times(1.0 / b, ay) - _times(q / b, by))
+            return (
+                q,
+                _times(1.0 / b, ax) - _times(q / b, bx),
+                (_times(1.0 / b, ay) - _times(q / b, by)),
+            )
+
         return div
     if op is ast.Mod:
+
         def mod(x, y):
             # a mod b = a - b floor(a/b); the floor is piecewise constant.
             (a, ax, ay), (b, bx, by) = left(x, y), right(x, y)
             k = np.floor(a / b)
             return np.mod(a, b), ax - _times(k, bx), ay - _times(k, by)
+
         return mod
 
     def power(x, y):
@@ -410,11 +478,21 @@ def from_expression(
         return fn(x64, y64)
 
     surface = Surface(
-        label, kernel, formula=text.strip(), latex="", view=view,
-        description=f"User expression {text.strip()!r}.", minima=tuple(minima),
-        saddles=tuple(saddles), starts=tuple(starts), log_contours=log_contours,
+        label,
+        kernel,
+        formula=text.strip(),
+        latex="",
+        view=view,
+        description=f"User expression {text.strip()!r}.",
+        minima=tuple(minima),
+        saddles=tuple(saddles),
+        starts=tuple(starts),
+        log_contours=log_contours,
     )
-    config = {"expression": text, "name": label,
-              "view": [list(surface.view[0]), list(surface.view[1])]}
+    config = {
+        "expression": text,
+        "name": label,
+        "view": [list(surface.view[0]), list(surface.view[1])],
+    }
     object.__setattr__(surface, "config", config)
     return surface

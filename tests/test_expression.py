@@ -24,36 +24,59 @@ LN2, LN10 = math.log(2.0), math.log(10.0)
 
 # (text, d/dx, d/dy) with derivatives worked out by hand.
 HAND = [
-    ("sin(x)*cos(y) + tan(x*y)",
-     lambda x, y: np.cos(x) * np.cos(y) + y / np.cos(x * y) ** 2,
-     lambda x, y: -np.sin(x) * np.sin(y) + x / np.cos(x * y) ** 2),
-    ("arcsin(x/4) + arccos(y/4) + arctan(x*y)",
-     lambda x, y: 1 / (4 * np.sqrt(1 - x**2 / 16)) + y / (1 + (x * y) ** 2),
-     lambda x, y: -1 / (4 * np.sqrt(1 - y**2 / 16)) + x / (1 + (x * y) ** 2)),
-    ("sinh(x) + cosh(y) + tanh(x - y)",
-     lambda x, y: np.cosh(x) + _sech2(x - y),
-     lambda x, y: np.sinh(y) - _sech2(x - y)),
-    ("exp(x*y) + log(x**2 + 1) + log10(y**2 + 2) + log2(x**2 + 3)",
-     lambda x, y: y * np.exp(x * y) + 2 * x / (x**2 + 1) + 2 * x / ((x**2 + 3) * LN2),
-     lambda x, y: x * np.exp(x * y) + 2 * y / ((y**2 + 2) * LN10)),
-    ("log1p(x**2) + expm1(y) + sqrt(x**2 + y**2 + 1) + abs(x - y)",
-     lambda x, y: 2 * x / (1 + x**2) + x / np.sqrt(x**2 + y**2 + 1) + np.sign(x - y),
-     lambda x, y: np.exp(y) + y / np.sqrt(x**2 + y**2 + 1) - np.sign(x - y)),
-    ("arctan2(y, x) + hypot(x, 2*y) + minimum(x, y) + maximum(x, -y)",
-     lambda x, y: (-y / (x**2 + y**2) + x / np.hypot(x, 2 * y) + (x < y)
-                   + (x > -y)),
-     lambda x, y: (x / (x**2 + y**2) + 4 * y / np.hypot(x, 2 * y) + (y < x)
-                   - (-y > x))),
-    ("where(x > y, x**2, y**3) + x % 1.5 + abs(x)**y",
-     lambda x, y: (np.where(x > y, 2 * x, 0.0) + 1.0
-                   + y * np.abs(x) ** (y - 1) * np.sign(x)),
-     lambda x, y: np.where(x > y, 0.0, 3 * y**2) + np.abs(x) ** y * np.log(np.abs(x))),
-    ("x / (1 + y**2) - 2**x + e**y * pi - +x",
-     lambda x, y: 1 / (1 + y**2) - 2**x * LN2 - 1,
-     lambda x, y: -2 * x * y / (1 + y**2) ** 2 + np.exp(y) * np.pi),
-    ("(x < y) + (x <= y < 2)*x + (x != y) - (x == y) + (x >= 0) * (y > 0)",
-     lambda x, y: ((x <= y) & (y < 2)).astype(float),
-     lambda x, y: np.zeros_like(y)),
+    (
+        "sin(x)*cos(y) + tan(x*y)",
+        lambda x, y: np.cos(x) * np.cos(y) + y / np.cos(x * y) ** 2,
+        lambda x, y: -np.sin(x) * np.sin(y) + x / np.cos(x * y) ** 2,
+    ),
+    (
+        "arcsin(x/4) + arccos(y/4) + arctan(x*y)",
+        lambda x, y: 1 / (4 * np.sqrt(1 - x**2 / 16)) + y / (1 + (x * y) ** 2),
+        lambda x, y: -1 / (4 * np.sqrt(1 - y**2 / 16)) + x / (1 + (x * y) ** 2),
+    ),
+    (
+        "sinh(x) + cosh(y) + tanh(x - y)",
+        lambda x, y: np.cosh(x) + _sech2(x - y),
+        lambda x, y: np.sinh(y) - _sech2(x - y),
+    ),
+    (
+        "exp(x*y) + log(x**2 + 1) + log10(y**2 + 2) + log2(x**2 + 3)",
+        lambda x, y: (
+            y * np.exp(x * y) + 2 * x / (x**2 + 1) + 2 * x / ((x**2 + 3) * LN2)
+        ),
+        lambda x, y: x * np.exp(x * y) + 2 * y / ((y**2 + 2) * LN10),
+    ),
+    (
+        "log1p(x**2) + expm1(y) + sqrt(x**2 + y**2 + 1) + abs(x - y)",
+        lambda x, y: 2 * x / (1 + x**2) + x / np.sqrt(x**2 + y**2 + 1) + np.sign(x - y),
+        lambda x, y: np.exp(y) + y / np.sqrt(x**2 + y**2 + 1) - np.sign(x - y),
+    ),
+    (
+        "arctan2(y, x) + hypot(x, 2*y) + minimum(x, y) + maximum(x, -y)",
+        lambda x, y: -y / (x**2 + y**2) + x / np.hypot(x, 2 * y) + (x < y) + (x > -y),
+        lambda x, y: (
+            x / (x**2 + y**2) + 4 * y / np.hypot(x, 2 * y) + (y < x) - (-y > x)
+        ),
+    ),
+    (
+        "where(x > y, x**2, y**3) + x % 1.5 + abs(x)**y",
+        lambda x, y: (
+            np.where(x > y, 2 * x, 0.0) + 1.0 + y * np.abs(x) ** (y - 1) * np.sign(x)
+        ),
+        lambda x, y: (
+            np.where(x > y, 0.0, 3 * y**2) + np.abs(x) ** y * np.log(np.abs(x))
+        ),
+    ),
+    (
+        "x / (1 + y**2) - 2**x + e**y * pi - +x",
+        lambda x, y: 1 / (1 + y**2) - 2**x * LN2 - 1,
+        lambda x, y: -2 * x * y / (1 + y**2) ** 2 + np.exp(y) * np.pi,
+    ),
+    (
+        "(x < y) + (x <= y < 2)*x + (x != y) - (x == y) + (x >= 0) * (y > 0)",
+        lambda x, y: ((x <= y) & (y < 2)).astype(float),
+        lambda x, y: np.zeros_like(y),
+    ),
 ]
 
 
@@ -71,8 +94,9 @@ def test_gradient_is_exact(text, dfdx, dfdy, rng):
     x, y = pts.T
     expected = np.column_stack([dfdx(x, y), dfdy(x, y)])
     # Relative to the size of the terms (sums of terms can cancel).
-    np.testing.assert_allclose(g, expected, rtol=1e-14, atol=1e-14 * (1 + np.abs(
-        expected).max()))
+    np.testing.assert_allclose(
+        g, expected, rtol=1e-14, atol=1e-14 * (1 + np.abs(expected).max())
+    )
 
 
 def test_value_matches_numpy(rng):
@@ -97,14 +121,19 @@ def test_constants_broadcast_and_float32():
 
 
 def test_subgradients_at_kinks_are_zero_not_nan():
-    cases = {"abs(x) + abs(y)": [0, 0], "hypot(x, y)": [0, 0],
-             "arctan2(y, x)": [0, 0], "sqrt(x**2 + y**2)": [0, 0]}
+    cases = {
+        "abs(x) + abs(y)": [0, 0],
+        "hypot(x, y)": [0, 0],
+        "arctan2(y, x)": [0, 0],
+        "sqrt(x**2 + y**2)": [0, 0],
+    }
     for text, point in cases.items():
         g = from_expression(text).grad(point)
         np.testing.assert_array_equal(g, [0.0, 0.0], err_msg=text)
     # x**2 at 0 has derivative exactly 0; (-2)**3 is fine (no log of a negative).
-    np.testing.assert_array_equal(from_expression("x**2 + y**3").grad([0, -2]),
-                                  [0.0, 12.0])
+    np.testing.assert_array_equal(
+        from_expression("x**2 + y**3").grad([0, -2]), [0.0, 12.0]
+    )
 
 
 def test_metadata_and_config():
@@ -246,22 +275,48 @@ def test_nothing_is_executed(tmp_path):
 # -- property tests ----------------------------------------------------------------
 
 _LEAVES = st.sampled_from(["x", "y", "1", "2", "0.5", "3.25", "pi", "e"])
-_SMOOTH1 = ["sin", "cos", "tan", "arctan", "sinh", "cosh", "tanh", "exp", "log",
-            "log10", "log2", "log1p", "expm1", "sqrt", "abs", "arcsin", "arccos"]
+_SMOOTH1 = [
+    "sin",
+    "cos",
+    "tan",
+    "arctan",
+    "sinh",
+    "cosh",
+    "tanh",
+    "exp",
+    "log",
+    "log10",
+    "log2",
+    "log1p",
+    "expm1",
+    "sqrt",
+    "abs",
+    "arcsin",
+    "arccos",
+]
 _FN2 = ["arctan2", "hypot", "minimum", "maximum"]
 
 
 def _extend(children):
     unary = st.builds(lambda f, a: f"{f}({a})", st.sampled_from(_SMOOTH1), children)
     neg = st.builds(lambda a: f"(-{a})", children)
-    binary = st.builds(lambda a, op, b: f"({a} {op} {b})", children,
-                       st.sampled_from(["+", "-", "*", "/", "%"]), children)
-    power = st.builds(lambda a, k: f"({a})**{k}", children, st.sampled_from(
-        ["2", "3", "0.5", "-1", "y"]))
-    two = st.builds(lambda f, a, b: f"{f}({a}, {b})", st.sampled_from(_FN2),
-                    children, children)
-    cond = st.builds(lambda a, b, c: f"where({a} < {b}, {b}, {c})", children,
-                     children, children)
+    binary = st.builds(
+        lambda a, op, b: f"({a} {op} {b})",
+        children,
+        st.sampled_from(["+", "-", "*", "/", "%"]),
+        children,
+    )
+    power = st.builds(
+        lambda a, k: f"({a})**{k}",
+        children,
+        st.sampled_from(["2", "3", "0.5", "-1", "y"]),
+    )
+    two = st.builds(
+        lambda f, a, b: f"{f}({a}, {b})", st.sampled_from(_FN2), children, children
+    )
+    cond = st.builds(
+        lambda a, b, c: f"where({a} < {b}, {b}, {c})", children, children, children
+    )
     return st.one_of(unary, neg, binary, power, two, cond)
 
 
@@ -320,8 +375,12 @@ def test_each_function_of_random_arguments_matches_central_differences(fname):
     arity = FUNCTIONS[fname][0]
     counts = []
 
-    @settings(max_examples=60, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow])
+    @settings(
+        max_examples=60,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
     @given(a=EXPRESSIONS, b=EXPRESSIONS, x=_COORD, y=_COORD)
     def check(a, b, x, y):
         inner = _ARGS[arity].format(f"({a})*0.4", f"({b})*0.4")
@@ -331,9 +390,11 @@ def test_each_function_of_random_arguments_matches_central_differences(fname):
     assert sum(counts) >= 20, counts
 
 
-_ALPHABET = st.sampled_from(list("xyzpie0123456789.+-*/%()<>=!,_ '\"[]{}:;@~&|^")
-                            + list(FUNCTIONS) + ["**", "__", "lambda", "import",
-                                                 "open", "j", "\n", "\\"])
+_ALPHABET = st.sampled_from(
+    list("xyzpie0123456789.+-*/%()<>=!,_ '\"[]{}:;@~&|^")
+    + list(FUNCTIONS)
+    + ["**", "__", "lambda", "import", "open", "j", "\n", "\\"]
+)
 
 
 @settings(max_examples=400, deadline=None)

@@ -32,9 +32,21 @@ def _random_points(s: Surface, rng: np.random.Generator, n: int = 200) -> np.nda
 
 
 def test_registry_lists_every_required_surface():
-    required = {"rosenbrock", "saddle", "monkey_saddle", "valley", "long_valley",
-                "beale", "himmelblau", "rastrigin", "ackley", "booth",
-                "styblinski_tang", "six_hump_camel", "goldstein_price"}
+    required = {
+        "rosenbrock",
+        "saddle",
+        "monkey_saddle",
+        "valley",
+        "long_valley",
+        "beale",
+        "himmelblau",
+        "rastrigin",
+        "ackley",
+        "booth",
+        "styblinski_tang",
+        "six_hump_camel",
+        "goldstein_price",
+    }
     assert required <= set(ALL)
     assert ALL == sorted(surfaces.SURFACES)
     for name in ALL:
@@ -192,8 +204,17 @@ def test_float32_is_preserved_and_inputs_not_mutated(name, rng):
     assert s.value(np.array([1, 1])).dtype == np.float64
 
 
-@pytest.mark.parametrize("bad", [np.zeros(3), np.zeros((4, 3)), np.zeros((2, 1)),
-                                 5.0, [[1.0, 2.0, 3.0]], np.zeros((0,))])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.zeros(3),
+        np.zeros((4, 3)),
+        np.zeros((2, 1)),
+        5.0,
+        [[1.0, 2.0, 3.0]],
+        np.zeros((0,)),
+    ],
+)
 def test_bad_shape_raises_value_error(bad):
     s = surfaces.get("rosenbrock")
     for method in (s.value, s.grad, s.value_and_grad):
@@ -245,8 +266,12 @@ def test_ackley_origin_has_zero_gradient_and_no_nan():
 def test_long_valley_condition_number():
     s = surfaces.get("long_valley")
     h = 1e-3
-    hess = np.array([(s.grad(np.eye(2)[i] * h) - s.grad(-np.eye(2)[i] * h)) / (2 * h)
-                     for i in range(2)])
+    hess = np.array(
+        [
+            (s.grad(np.eye(2)[i] * h) - s.grad(-np.eye(2)[i] * h)) / (2 * h)
+            for i in range(2)
+        ]
+    )
     ev = np.linalg.eigvalsh(hess)
     assert ev.max() / ev.min() == pytest.approx(100.0, rel=1e-9)
 

@@ -1,0 +1,549 @@
+"""`simulate`: run optimizers over a surface from a batch of starts into a Trace."""
+
+from __future__ import annotations
+
+import math
+import mmap
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+import surfaces
+from simulator import optimizers
+from simulator.metadata import jsonable, optimizer_metadata, package_versions
+from simulator.optimizers.base import Optimizer
+from simulator.trace import Race, Trace
+
+__all__ = ["MemoryLimitError", "parse_bytes", "resolve_optimizer", "simulate"]
+
+#: Field names accepted by `record` besides individual internal names.
+RECORD_FIELDS = ("positions", "loss", "gradient", "internals")
+DEFAULT_RECORD = RECORD_FIELDS
+DEFAULT_MEMORY_LIMIT = "2GiB"
+
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
+
+
+class MemoryLimitError(ValueError):
+    """A run would record more than `memory_limit` bytes."""
+
+
+def parse_bytes(value: Any, argument: str = "memory_limit") -> int | None:
+    """`"2GiB"`, `"500MB"`, `1e9` or None (no limit) -> bytes."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value > 0:
+            return int(value)
+    elif isinstance(value, str):
+        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", value)
+        if match and match.group(2).lower() in _UNITS:
+            return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+    raise ValueError(
+        f"`{argument}` must be a positive number of bytes or a size such as "
+        f"'2GiB' or '500MB'. Received: {argument}={value!r}"
+    )
+
+
+def resolve_optimizer(spec: Any) -> Optimizer:
+    """An `Optimizer` from an instance, Keras-style text (`"Adam(0.01)"`) or a name."""
+    if isinstance(spec, Optimizer):
+        return spec
+    if isinstance(spec, str):
+        return optimizers.parse(spec) if "(" in spec else optimizers.get(spec)
+    raise ValueError(
+        "`optimizer` must be an Optimizer, Keras-style text such as "
+        f"'Adam(learning_rate=0.01)', or a name. Received: optimizer={spec!r}"
+    )
+
+
+def _check_int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(
+            f"`{name}` must be an integer >= {minimum}. Received: {name}={value!r}"
+        )
+    if value < minimum:
+        raise ValueError(f"`{name}` must be >= {minimum}. Received: {name}={value}")
+    return int(value)
+
+
+def _check_starts(starts: Any, surface: Any, dtype: np.dtype) -> np.ndarray:
+    if starts is None:
+        return np.asarray(surface.starts, dtype=dtype)
+    try:
+        arr = np.asarray(starts, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"`starts` must be numbers of shape (..., 2). Received: starts={starts!r}"
+        ) from None
+    if arr.ndim == 0 or arr.shape[-1] != 2 or arr.size == 0:
+        raise ValueError(
+            "`starts` must have shape (..., 2) with at least one point. "
+            f"Received: starts with shape {arr.shape}"
+        )
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"`starts` must be finite. Received: starts={starts!r}")
+    return arr.astype(dtype)
+
+
+def _check_bound(bound: Any) -> np.ndarray | None:
+    """None, r (the box |x|, |y| <= r) or ((xmin, xmax), (ymin, ymax)) -> (2, 2)."""
+    if bound is None:
+        return None
+    try:
+        arr = np.asarray(bound, dtype=np.float64)
+        if arr.ndim == 0:
+            arr = np.array([[-arr, arr], [-arr, arr]])
+        ok = arr.shape == (2, 2) and np.all(arr[:, 0] < arr[:, 1])
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(
+            "`bound` must be None, a positive radius r (the box |x|, |y| <= r) or "
+            f"((xmin, xmax), (ymin, ymax)). Received: bound={bound!r}"
+        )
+    return arr
+
+
+def _check_record(record: Any) -> tuple[str, ...]:
+    if isinstance(record, str):
+        record = (record,)
+    try:
+        record = tuple(record)
+    except TypeError:
+        raise ValueError(
+            f"`record` must be a sequence of field names. Received: record={record!r}"
+        ) from None
+    for name in record:
+        if not isinstance(name, str) or not re.fullmatch(r"[a-z_]+", name):
+            raise ValueError(
+                f"`record` entries must be {RECORD_FIELDS} or optimizer internal "
+                f"names such as 'velocity'. Received: record={record!r}"
+            )
+    return tuple(dict.fromkeys(("positions", *record)))
+
+
+def _recorded_steps(steps: int, record_every: int) -> np.ndarray:
+    rows = np.arange(0, steps + 1, record_every)
+    if rows[-1] != steps:
+        rows = np.append(rows, steps)
+    return rows
+
+
+def _format_bytes(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            return f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TiB"  # pragma: no cover
+
+
+def simulate(
+    surface: Any,
+    optimizer: Any,
+    starts: Any = None,
+    steps: int = 100,
+    *,
+    labels: Sequence[str] | None = None,
+    label: str | None = None,
+    record_every: int = 1,
+    record: Sequence[str] = DEFAULT_RECORD,
+    noise: float = 0.0,
+    seed: int = 0,
+    dtype: str = "float64",
+    bound: Any = None,
+    clip_to_bound: bool = False,
+    tolerance: float = 1e-3,
+    memory_limit: Any = DEFAULT_MEMORY_LIMIT,
+    progress: bool = False,
+) -> Trace | Race:
+    """Runs `optimizer` (or several: a race) over `surface` and records a trace.
+
+    Every batch element is an independent Keras run. Array hyperparameters
+    broadcast against the starts' batch axes: `Adam(learning_rate=lrs[:, None])`
+    with starts `(N, 2)` gives batch shape `(H, N)`.
+
+    Args:
+        surface: a `Surface`, a registered name or an expression text.
+        optimizer: an `Optimizer` or Keras-style text; a list of them runs a race
+            (same starts, same noise sequence) and returns a `Race`.
+        starts: `(*S, 2)` start points (default: the surface's suggested starts).
+        steps: number of optimizer steps.
+        labels: legend labels for a race (default: each optimizer's text).
+        label: legend label for a single run.
+        record_every: record a row every this many steps (the last step always).
+        record: fields to record: `"positions"` (always), `"loss"`,
+            `"gradient"`, `"internals"` (all of them) or individual internal
+            names such as `"velocity"`.
+        noise: standard deviation of Gaussian noise added to each gradient
+            (stochastic gradients); 0 for exact gradients.
+        seed: seed of the noise generator (identical seeds give identical traces).
+        dtype: `"float64"` (default) or `"float32"` (Keras's default precision).
+        bound: optional box a particle must stay in: a radius r (|x|, |y| <= r) or
+            `((xmin, xmax), (ymin, ymax))`. Leaving it counts as divergence unless
+            `clip_to_bound`.
+        clip_to_bound: clamp positions into `bound` instead (recorded in the
+            metadata as `clip_events`).
+        tolerance: distance to a known minimum (and gradient norm for other
+            stationary points) that counts as converged.
+        memory_limit: refuse runs whose recorded arrays would exceed this
+            (`"2GiB"`, bytes, or None for no limit).
+        progress: show a progress bar.
+
+    Returns:
+        A `Trace` (one optimizer) or a `Race` (a list of optimizers).
+
+    Raises:
+        ValueError: a bad argument (named, with its value).
+        MemoryLimitError: the recording would exceed `memory_limit`.
+    """
+    surface = (
+        surfaces.resolve(surface) if not hasattr(surface, "value_and_grad") else surface
+    )
+    if dtype not in ("float64", "float32", np.float64, np.float32):
+        raise ValueError(
+            f"`dtype` must be 'float64' or 'float32'. Received: dtype={dtype!r}"
+        )
+    np_dtype = np.dtype(dtype)
+    steps = _check_int("steps", steps, 0)
+    record_every = _check_int("record_every", record_every, 1)
+    seed = _check_int("seed", seed, 0)
+    record = _check_record(record)
+    if (
+        isinstance(noise, bool)
+        or not isinstance(noise, (int, float))
+        or not (np.isfinite(noise) and noise >= 0)
+    ):
+        raise ValueError(
+            f"`noise` must be a finite number >= 0. Received: noise={noise!r}"
+        )
+    if (
+        isinstance(tolerance, bool)
+        or not isinstance(tolerance, (int, float))
+        or not (tolerance > 0)
+    ):
+        raise ValueError(
+            f"`tolerance` must be a number > 0. Received: tolerance={tolerance!r}"
+        )
+    box = _check_bound(bound)
+    if clip_to_bound and box is None:
+        raise ValueError("`clip_to_bound=True` needs a `bound`. Received: bound=None")
+    limit = parse_bytes(memory_limit)
+    start_arr = _check_starts(starts, surface, np_dtype)
+
+    is_race = isinstance(optimizer, (list, tuple))
+    opts = [resolve_optimizer(o) for o in (optimizer if is_race else [optimizer])]
+    if not opts:
+        raise ValueError("`optimizer` must not be an empty list.")
+    if is_race:
+        if label is not None:
+            raise ValueError("Use `labels=[...]` (not `label`) for a race.")
+        names = list(labels) if labels is not None else [o.to_text() for o in opts]
+        if len(names) != len(opts):
+            raise ValueError(
+                f"`labels` must have one label per optimizer ({len(opts)}). "
+                f"Received: labels={labels!r}"
+            )
+    else:
+        if labels is not None:
+            raise ValueError("Use `label=` (not `labels`) for a single optimizer.")
+        names = [label if label is not None else opts[0].to_text()]
+
+    shared = {
+        "surface": surface.to_config(),
+        "surface_name": surface.name,
+        "starts": start_arr.tolist(),
+        "steps": steps,
+        "record_every": record_every,
+        "record": list(record),
+        "noise": float(noise),
+        "seed": seed,
+        "dtype": np_dtype.name,
+        "bound": None if box is None else box.tolist(),
+        "clip_to_bound": bool(clip_to_bound),
+        "tolerance": float(tolerance),
+        "memory_limit": memory_limit if limit is None else limit,
+        "versions": package_versions(),
+    }
+    bar = tqdm(
+        total=steps * len(opts),
+        disable=not progress,
+        unit="step",
+        desc="simulate",
+        leave=False,
+    )
+    try:
+        traces = [
+            _run(
+                surface,
+                opt,
+                name,
+                start_arr,
+                steps,
+                record_every,
+                record,
+                noise,
+                seed,
+                box,
+                clip_to_bound,
+                tolerance,
+                limit,
+                shared,
+                bar,
+            )
+            for opt, name in zip(opts, names, strict=True)
+        ]
+    finally:
+        bar.close()
+    if is_race:
+        return Race(traces=traces, metadata={**shared, "labels": names})
+    return traces[0]
+
+
+def _stationary_points(surface: Any) -> tuple[np.ndarray, np.ndarray]:
+    minima = np.array([p.xy for p in surface.minima], dtype=np.float64).reshape(-1, 2)
+    others = [p.xy for p in (*surface.saddles, *getattr(surface, "maxima", ()))]
+    return minima, np.array(others, dtype=np.float64).reshape(-1, 2)
+
+
+def _status(x: np.ndarray, g: np.ndarray, minima, others, tol: float) -> np.ndarray:
+    """Per particle: index of the minimum within `tol`, -2 other stationary, -1.
+
+    Squared distances written out per coordinate: `np.linalg.norm` over a
+    length-2 axis costs a generic reduction per call, several times slower.
+    """
+    tol2 = tol * tol
+    x0, x1 = x[..., 0, None], x[..., 1, None]
+    status = np.full(x.shape[:-1], -1, dtype=np.int64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        if len(others):
+            d2 = ((x0 - others[:, 0]) ** 2 + (x1 - others[:, 1]) ** 2).min(axis=-1)
+            status[d2 <= tol2] = -2
+        status[g[..., 0] ** 2 + g[..., 1] ** 2 <= tol2] = -2
+        if len(minima):
+            d2 = (x0 - minima[:, 0]) ** 2 + (x1 - minima[:, 1]) ** 2
+            nearest = d2.argmin(axis=-1)
+            near = d2.min(axis=-1) <= tol2
+            status[near] = nearest[near]
+    return status
+
+
+def _internal_arrays(internals: dict, wanted: Sequence[str] | None, B: tuple) -> dict:
+    """Flattens per-variable tuples (one variable: the particle) to arrays."""
+    out = {}
+    for name, value in internals.items():
+        if wanted is not None and name not in wanted:
+            continue
+        if isinstance(value, tuple):
+            value = value[0]
+        if value is None:
+            continue
+        value = np.asarray(value)
+        shape = (*B, 2) if value.ndim > len(B) else B
+        out[name] = np.broadcast_to(value, shape)
+    return out
+
+
+def _run(
+    surface,
+    opt,
+    label,
+    starts,
+    steps,
+    record_every,
+    record,
+    noise,
+    seed,
+    box,
+    clip,
+    tol,
+    limit,
+    shared,
+    bar,
+) -> Trace:
+    dtype = starts.dtype
+    state = opt.init([starts], batch_ndim=starts.ndim - 1, names=["position"])
+    B = state.batch_shape
+    x = np.broadcast_to(starts, (*B, 2)).astype(dtype)
+    rows = _recorded_steps(steps, record_every)
+    R = len(rows)
+    want_all_internals = "internals" in record
+    wanted = (
+        None if want_all_internals else [r for r in record if r not in RECORD_FIELDS]
+    )
+    want_internals = want_all_internals or bool(wanted)
+    minima, others = _stationary_points(surface)
+    rng = np.random.default_rng(seed)
+
+    alive = np.ones(B, dtype=bool)
+    div_step = np.full(B, -1, dtype=np.int64)
+    reason = np.full(B, "", dtype="<U18")
+    clip_events = 0
+    f, g = surface.value_and_grad(x)
+    cand = _status(x, g, minima, others, tol)
+    cand_step = np.zeros(B, dtype=np.int64)
+
+    base_numbers = 2 + ("loss" in record) + 2 * ("gradient" in record)
+    _check_memory(limit, base_numbers * math.prod(B), R, B, dtype.itemsize)
+    positions = _buffer((R, *B, 2), dtype)
+    loss = _buffer((R, *B), dtype) if "loss" in record else None
+    gradient = _buffer((R, *B, 2), dtype) if "gradient" in record else None
+    internals: dict[str, np.ndarray] = {}
+    row = 0
+
+    def _store(values_f, values_g):
+        positions[row] = x
+        if loss is not None:
+            loss[row] = values_f
+        if gradient is not None:
+            gradient[row] = values_g
+
+    def _mark(mask, step, why):
+        nonlocal alive
+        div_step[mask] = step
+        reason[mask] = why
+        alive = alive & ~mask
+
+    _store(f, g)
+    row = 1
+    for k in range(steps):
+        with np.errstate(invalid="ignore"):
+            bad_f = alive & ~np.isfinite(f)
+            finite_g = np.isfinite(g[..., 0]) & np.isfinite(g[..., 1])
+            bad_g = alive & ~bad_f & ~finite_g
+        if bad_f.any():
+            _mark(bad_f, k, "nonfinite_loss")
+        if bad_g.any():
+            _mark(bad_g, k, "nonfinite_gradient")
+        alive_before = alive
+        if noise:
+            # Drawn for every particle so the sequence never depends on divergence.
+            g = g + noise * rng.standard_normal(g.shape).astype(dtype)
+        g_used = np.where(alive[..., None], g, 0) if not alive.all() else g
+        record_row = row < R and rows[row] == k + 1
+        with np.errstate(all="ignore"):
+            res = opt.step(
+                [x], [g_used], state, internals=want_internals and record_row
+            )
+        state = res.state
+        x_new = res.params[0]
+        with np.errstate(invalid="ignore"):
+            bad_x = alive & ~(np.isfinite(x_new[..., 0]) & np.isfinite(x_new[..., 1]))
+        if bad_x.any():
+            _mark(bad_x, k + 1, "nonfinite_position")
+        if box is not None:
+            outside = alive & np.any((x_new < box[:, 0]) | (x_new > box[:, 1]), axis=-1)
+            if outside.any():
+                if clip:
+                    clip_events += int(outside.sum())
+                    x_new = np.clip(x_new, box[:, 0], box[:, 1]).astype(dtype)
+                else:
+                    _mark(outside, k + 1, "out_of_bound")
+        if not alive.all():
+            # Frozen at the last finite position (before the step that left).
+            x_new = np.where(alive[..., None], x_new, x)
+        x = x_new
+        f, g = surface.value_and_grad(x)
+        status = _status(x, g, minima, others, tol)
+        changed = status != cand
+        cand = np.where(changed, status, cand)
+        cand_step = np.where(changed, k + 1, cand_step)
+        if record_row:
+            if want_internals:
+                found = _internal_arrays(res.internals, wanted, B)
+                new = [n for n in found if n not in internals]
+                if new:
+                    # Allocated when first seen: with gradient accumulation the
+                    # rule's internals appear only on update steps.
+                    numbers = base_numbers * math.prod(B)
+                    numbers += sum(v.size for v in internals.values())
+                    numbers += sum(found[n].size for n in new)
+                    _check_memory(limit, numbers, R, B, dtype.itemsize)
+                    for n in new:
+                        internals[n] = _buffer((R - 1, *found[n].shape), dtype, np.nan)
+                for n, v in found.items():
+                    mask = alive_before if v.ndim == len(B) else alive_before[..., None]
+                    internals[n][row - 1] = np.where(mask, v, np.nan)
+            _store(f, g)
+            row += 1
+        bar.update(1)
+
+    diverged = div_step >= 0
+    converged_to = np.where(diverged, -1, cand)
+    converged_step = np.where(converged_to != -1, cand_step, -1)
+    metadata = {
+        **shared,
+        "optimizer": optimizer_metadata(opt),
+        "label": label,
+        "batch_shape": list(B),
+        "clip_events": clip_events,
+    }
+    return Trace(
+        steps_recorded=rows,
+        positions=positions,
+        loss=loss,
+        gradient=gradient,
+        internals=internals,
+        diverged=diverged,
+        diverged_step=div_step,
+        diverged_reason=reason,
+        converged_step=converged_step,
+        converged_to=converged_to,
+        surface=surface,
+        label=label,
+        metadata=jsonable(metadata),
+    )
+
+
+def _buffer(shape: tuple, dtype: np.dtype, fill: float | None = None) -> np.ndarray:
+    """A recording array; large ones come from an anonymous `mmap`.
+
+    numpy asks the kernel for transparent huge pages on large allocations
+    (`madvise(MADV_HUGEPAGE)`); filling a fresh 240 MB recording row by row
+    then cost 0.35-0.5 s on the reference machine against ~0.1 s with ordinary
+    pages, more than the whole computation of a 10,000 x 1,000 swarm. A plain
+    anonymous mapping keeps ordinary pages for this one array without touching
+    numpy's global setting.
+    """
+    nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+    if nbytes < 16 * 2**20:
+        out = np.empty(shape, dtype)
+    else:
+        out = np.frombuffer(mmap.mmap(-1, nbytes), dtype=dtype).reshape(shape)
+    if fill is not None:
+        out.fill(fill)
+    return out
+
+
+def _check_memory(limit, per_row: int, R: int, B: tuple, itemsize: int) -> None:
+    """Raises MemoryLimitError if `R` rows of `per_row` numbers exceed `limit`.
+
+    Called before the recording arrays are allocated (for internals: after the
+    first step, which tells which internals the optimizer has).
+    """
+    if limit is None:
+        return
+    total = per_row * R * itemsize
+    if total > limit:
+        n = math.prod(B)
+        raise MemoryLimitError(
+            f"This run would record about {_format_bytes(total)} ({R} rows x {n} "
+            f"particles x {per_row // max(n, 1)} numbers x {itemsize} bytes), above "
+            f"memory_limit={_format_bytes(limit)}. Reduce it with record_every=k, "
+            "record=('positions', 'loss') (fewer fields), fewer steps or starts, "
+            "dtype='float32', or raise memory_limit (None disables the check)."
+        )

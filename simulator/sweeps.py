@@ -1,0 +1,401 @@
+"""Hyperparameter sweeps and fate maps, each computed as one vectorised run."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import surfaces
+from simulator import optimizers
+from simulator.engine import DEFAULT_MEMORY_LIMIT, simulate
+from simulator.metadata import jsonable, load_archive, save_archive
+from simulator.optimizers.base import Optimizer
+
+__all__ = ["FateMap", "SweepResult", "fate_map", "sweep"]
+
+#: `FateMap.outcome` codes besides minimum indices.
+STALLED = -1
+DIVERGED = -2
+
+
+def _optimizer_class_and_base(optimizer: Any) -> tuple[type[Optimizer], dict]:
+    """Class and base keyword arguments from a name, class, text or instance."""
+    if isinstance(optimizer, type) and issubclass(optimizer, Optimizer):
+        return optimizer, {}
+    if isinstance(optimizer, Optimizer):
+        config = optimizer.get_config()
+        config.pop("name", None)
+        return type(optimizer), config
+    if isinstance(optimizer, str):
+        opt = optimizers.parse(optimizer) if "(" in optimizer else None
+        if opt is not None:
+            return _optimizer_class_and_base(opt)
+        return type(optimizers.get(optimizer)), {}
+    raise ValueError(
+        "`optimizer` must be an optimizer name ('SGD'), class, instance or "
+        f"Keras-style text. Received: optimizer={optimizer!r}"
+    )
+
+
+def _check_grid(grid: Any, cls: type[Optimizer]) -> dict[str, np.ndarray]:
+    if not isinstance(grid, Mapping) or not grid:
+        raise ValueError(
+            "`grid` must be a non-empty dict of hyperparameter name -> values, e.g. "
+            f"{{'learning_rate': [0.01, 0.1]}}. Received: grid={grid!r}"
+        )
+    allowed = set(cls().get_config()) - {"name"}
+    out = {}
+    for name, values in grid.items():
+        if name not in allowed:
+            raise ValueError(
+                f"`grid` key {name!r} is not an argument of {cls.__name__}. "
+                f"Arguments: {sorted(allowed)}"
+            )
+        try:
+            arr = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            arr = None
+        if arr is None or arr.ndim != 1 or arr.size == 0 or not np.isfinite(arr).all():
+            raise ValueError(
+                f"`grid[{name!r}]` must be a non-empty 1-D list of finite numbers. "
+                f"Received: {values!r}"
+            )
+        out[name] = arr
+    return out
+
+
+@dataclass
+class SweepResult:
+    """Outcome of every (grid point, start) pair of a sweep.
+
+    Grid shape `G` (one axis per swept hyperparameter, in `axes` order), starts
+    shape `S` (usually `(N,)`).
+
+    Attributes:
+        axes: hyperparameter name -> its 1-D values.
+        final_loss: `(*G, *S)` loss after the last step (at the frozen position
+            for diverged runs).
+        final_positions: `(*G, *S, 2)`.
+        converged_step: `(*G, *S)` int, -1 if never.
+        converged_to: `(*G, *S)` int, index into `surface.minima` (see `Trace`).
+        diverged: `(*G, *S)` bool; `diverged_step`, `diverged_reason` alike.
+        metadata: the configuration (surface, optimizer, grid, starts, steps, ...).
+    """
+
+    axes: dict[str, np.ndarray]
+    final_loss: np.ndarray
+    final_positions: np.ndarray
+    converged_step: np.ndarray
+    converged_to: np.ndarray
+    diverged: np.ndarray
+    diverged_step: np.ndarray
+    diverged_reason: np.ndarray
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def grid_shape(self) -> tuple[int, ...]:
+        """`G`: one axis per swept hyperparameter."""
+        return tuple(len(v) for v in self.axes.values())
+
+    def _start_axes(self) -> tuple[int, ...]:
+        return tuple(range(len(self.axes), self.final_loss.ndim))
+
+    def median_final_loss(self) -> np.ndarray:
+        """`G`: median over starts of the final loss (diverged runs count as inf)."""
+        loss = np.where(self.diverged, np.inf, self.final_loss)
+        return np.median(loss, axis=self._start_axes())
+
+    def fraction_diverged(self) -> np.ndarray:
+        """`G`: fraction of starts that diverged."""
+        return self.diverged.mean(axis=self._start_axes())
+
+    def fraction_converged(self) -> np.ndarray:
+        """`G`: fraction of starts that reached a known minimum."""
+        return (self.converged_to >= 0).mean(axis=self._start_axes())
+
+    def median_steps_to_converge(self) -> np.ndarray:
+        """`G`: median convergence step over starts (NaN if more than half never)."""
+        steps = np.where(self.converged_to >= 0, self.converged_step, np.inf)
+        median = np.median(steps.astype(np.float64), axis=self._start_axes())
+        return np.where(np.isfinite(median), median, np.nan)
+
+    def save(self, path: str | Path) -> Path:
+        """Writes the result (`.npz` + JSON metadata with a checksum)."""
+        arrays = {f"axis/{k}": v for k, v in self.axes.items()}
+        for name in (
+            "final_loss",
+            "final_positions",
+            "converged_step",
+            "converged_to",
+            "diverged",
+            "diverged_step",
+            "diverged_reason",
+        ):
+            arrays[name] = getattr(self, name)
+        meta = {
+            "kind": "sweep",
+            "axis_order": list(self.axes),
+            "metadata": self.metadata,
+        }
+        return save_archive(path, arrays, meta)
+
+    @classmethod
+    def load(cls, path: str | Path) -> SweepResult:
+        """Reads a result written by `save`."""
+        arrays, meta = load_archive(path)
+        if meta.get("kind") != "sweep":
+            raise ValueError(f"'{path}' holds a {meta.get('kind')!r}, not a sweep.")
+        axes = {k: arrays.pop(f"axis/{k}") for k in meta["axis_order"]}
+        return cls(axes=axes, metadata=meta["metadata"], **arrays)
+
+
+def sweep(
+    surface: Any,
+    optimizer: Any,
+    grid: Mapping[str, Sequence[float]],
+    starts: Any = None,
+    steps: int = 200,
+    *,
+    fixed: Mapping[str, Any] | None = None,
+    tolerance: float = 1e-3,
+    noise: float = 0.0,
+    seed: int = 0,
+    dtype: str = "float64",
+    bound: Any = None,
+    memory_limit: Any = DEFAULT_MEMORY_LIMIT,
+    progress: bool = False,
+) -> SweepResult:
+    """Runs every combination of `grid` values from shared starts, in one run.
+
+    The hyperparameter arrays get shape `(*G, 1, ..., 1)` and broadcast against
+    starts `(*S, 2)`, so the optimizer sees batch shape `(*G, *S)`: no Python
+    loop over grid points or starts.
+
+    Args:
+        surface: a `Surface`, name or expression.
+        optimizer: an optimizer name (`"SGD"`), class, instance or Keras-style
+            text; its arguments are the base that `fixed` and `grid` override.
+        grid: hyperparameter name -> 1-D values, e.g.
+            `{"learning_rate": np.geomspace(1e-4, 1e-2, 64), "momentum": ...}`.
+        starts: `(*S, 2)` shared starts (default: the surface's suggested starts).
+        steps: optimizer steps.
+        fixed: other constructor arguments, e.g. `{"nesterov": True}`.
+        tolerance, noise, seed, dtype, bound, memory_limit, progress: as in
+            `simulate`.
+
+    Returns:
+        A `SweepResult`.
+    """
+    surface = surfaces.resolve(surface) if isinstance(surface, (str, dict)) else surface
+    cls, base = _optimizer_class_and_base(optimizer)
+    axes = _check_grid(grid, cls)
+    fixed = dict(fixed or {})
+    overlap = set(fixed) & set(axes)
+    if overlap:
+        raise ValueError(f"`fixed` and `grid` both set {sorted(overlap)}.")
+    start_arr = np.asarray(
+        surface.starts if starts is None else starts, dtype=np.float64
+    )
+    if start_arr.ndim == 0 or start_arr.shape[-1] != 2:
+        raise ValueError(
+            f"`starts` must have shape (..., 2). Received: shape {start_arr.shape}"
+        )
+    n_start_axes = start_arr.ndim - 1
+    mesh = np.meshgrid(*axes.values(), indexing="ij")
+    arrays = {
+        name: values.reshape(values.shape + (1,) * n_start_axes)
+        for name, values in zip(axes, mesh, strict=True)
+    }
+    opt = cls(**{**base, **fixed, **arrays})
+    trace = simulate(
+        surface,
+        opt,
+        start_arr,
+        steps,
+        record=("positions", "loss"),
+        record_every=max(steps, 1),
+        noise=noise,
+        seed=seed,
+        dtype=dtype,
+        bound=bound,
+        tolerance=tolerance,
+        memory_limit=memory_limit,
+        progress=progress,
+        label=cls.__name__,
+    )
+    metadata = dict(trace.metadata)
+    metadata.update(
+        kind="sweep",
+        optimizer_class=cls.__name__,
+        base_arguments={**base, **fixed},
+        grid={k: v.tolist() for k, v in axes.items()},
+    )
+    metadata["optimizer"]["config"] = {
+        k: ("<grid>" if k in axes else v)
+        for k, v in metadata["optimizer"]["config"].items()
+    }
+    metadata["optimizer"]["text"] = _grid_text(cls, {**base, **fixed}, axes)
+    shape = trace.batch_shape
+    return SweepResult(
+        axes=axes,
+        final_loss=np.broadcast_to(trace.loss[-1], shape).copy(),
+        final_positions=trace.positions[-1],
+        converged_step=trace.converged_step,
+        converged_to=trace.converged_to,
+        diverged=trace.diverged,
+        diverged_step=trace.diverged_step,
+        diverged_reason=trace.diverged_reason,
+        metadata=jsonable(metadata),
+    )
+
+
+def _grid_text(cls: type[Optimizer], base: dict, axes: dict) -> str:
+    """Text such as `SGD(nesterov=True, learning_rate=<64 values in [1e-05, 0.01]>)`."""
+    parts = [f"{k}={v!r}" for k, v in base.items() if not isinstance(v, np.ndarray)]
+    for name, values in axes.items():
+        parts.append(
+            f"{name}=<{len(values)} values in [{values.min():.4g}, {values.max():.4g}]>"
+        )
+    return f"{cls.__name__}({', '.join(parts)})"
+
+
+@dataclass
+class FateMap:
+    """Where each start of a dense grid ends up.
+
+    Attributes:
+        x: `(W,)` start x coordinates; y: `(H,)` start y coordinates.
+        outcome: `(H, W)` int: index into `surface.minima`, `STALLED` (-1: no
+            known minimum reached, including saddles) or `DIVERGED` (-2). Row
+            index is y (use `imshow(origin="lower")`).
+        steps_taken: `(H, W)` int: convergence step, divergence step, or `steps`.
+        final_positions: `(H, W, 2)`.
+        surface: the `Surface`.
+        metadata: the configuration.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    outcome: np.ndarray
+    steps_taken: np.ndarray
+    final_positions: np.ndarray
+    surface: Any
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def counts(self) -> dict[int, int]:
+        """Outcome code -> number of starts."""
+        codes, counts = np.unique(self.outcome, return_counts=True)
+        return {int(c): int(n) for c, n in zip(codes, counts, strict=True)}
+
+    def save(self, path: str | Path) -> Path:
+        """Writes the fate map (`.npz` + JSON metadata with a checksum)."""
+        arrays = {
+            k: getattr(self, k)
+            for k in ("x", "y", "outcome", "steps_taken", "final_positions")
+        }
+        return save_archive(path, arrays, {"kind": "fate", "metadata": self.metadata})
+
+    @classmethod
+    def load(cls, path: str | Path) -> FateMap:
+        """Reads a fate map written by `save`."""
+        arrays, meta = load_archive(path)
+        if meta.get("kind") != "fate":
+            raise ValueError(f"'{path}' holds a {meta.get('kind')!r}, not a fate map.")
+        surface = surfaces.from_config(meta["metadata"]["surface"])
+        return cls(surface=surface, metadata=meta["metadata"], **arrays)
+
+
+def fate_map(
+    surface: Any,
+    optimizer: Any,
+    steps: int = 500,
+    *,
+    resolution: int | tuple[int, int] = 200,
+    view: Any = None,
+    tolerance: float = 1e-3,
+    noise: float = 0.0,
+    seed: int = 0,
+    dtype: str = "float64",
+    bound: Any = None,
+    memory_limit: Any = DEFAULT_MEMORY_LIMIT,
+    progress: bool = False,
+) -> FateMap:
+    """Runs `optimizer` from every point of a `resolution` grid over `view`.
+
+    Args:
+        surface: a `Surface`, name or expression.
+        optimizer: an `Optimizer` or Keras-style text.
+        steps: optimizer steps per start.
+        resolution: grid points per axis, or `(W, H)`.
+        view: `((xmin, xmax), (ymin, ymax))`, default the surface's view.
+        tolerance, noise, seed, dtype, bound, memory_limit, progress: as in
+            `simulate`.
+
+    Returns:
+        A `FateMap`.
+    """
+    surface = surfaces.resolve(surface) if isinstance(surface, (str, dict)) else surface
+    if isinstance(resolution, (int, np.integer)) and not isinstance(resolution, bool):
+        resolution = (int(resolution), int(resolution))
+    if (
+        not isinstance(resolution, tuple)
+        or len(resolution) != 2
+        or not all(isinstance(r, (int, np.integer)) and r >= 2 for r in resolution)
+    ):
+        raise ValueError(
+            "`resolution` must be an integer >= 2 or a pair (W, H) of them. "
+            f"Received: resolution={resolution!r}"
+        )
+    (x0, x1), (y0, y1) = surface.view if view is None else view
+    if not (math.isfinite(x0) and math.isfinite(x1) and x0 < x1 and y0 < y1):
+        raise ValueError(
+            f"`view` must be ((xmin, xmax), (ymin, ymax)). Received: view={view!r}"
+        )
+    x = np.linspace(x0, x1, resolution[0])
+    y = np.linspace(y0, y1, resolution[1])
+    starts = np.stack(np.meshgrid(x, y, indexing="xy"), axis=-1)  # (H, W, 2)
+    trace = simulate(
+        surface,
+        optimizer,
+        starts,
+        steps,
+        record=("positions",),
+        record_every=max(steps, 1),
+        noise=noise,
+        seed=seed,
+        dtype=dtype,
+        bound=bound,
+        tolerance=tolerance,
+        memory_limit=memory_limit,
+        progress=progress,
+    )
+    reached = trace.converged_to >= 0
+    outcome = np.where(
+        trace.diverged, DIVERGED, np.where(reached, trace.converged_to, STALLED)
+    )
+    steps_taken = np.where(
+        trace.diverged,
+        trace.diverged_step,
+        np.where(reached, trace.converged_step, steps),
+    )
+    metadata = dict(trace.metadata)
+    metadata.update(
+        kind="fate",
+        resolution=list(resolution),
+        view=[[float(x0), float(x1)], [float(y0), float(y1)]],
+    )
+    metadata.pop("starts", None)  # the grid is described by view and resolution
+    return FateMap(
+        x=x,
+        y=y,
+        outcome=outcome,
+        steps_taken=steps_taken,
+        final_positions=trace.positions[-1],
+        surface=surface,
+        metadata=metadata,
+    )
