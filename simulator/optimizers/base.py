@@ -912,7 +912,9 @@ class Optimizer:
 
 # ---------------------------------------------------------------- utilities
 def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z][a-z])", "_", name).lower().replace("__", "_")
+    """Keras's `to_snake_case` (`AdamW` -> `adam_w`), without its uniquifying."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", re.sub(r"\W+", "", name))
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def _float_dtype(params: list[np.ndarray]) -> np.dtype:
