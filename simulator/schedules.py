@@ -170,6 +170,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         self.name = name
 
     def __call__(self, step, dtype=np.float64):
+        dtype = np.dtype(dtype)
         step = int(step)
         bounds = [int(b) for b in self.boundaries]  # cast to the int step dtype
         values = [np.asarray(v, dtype) for v in self.values]
@@ -220,6 +221,7 @@ class PolynomialDecay(LearningRateSchedule):
         _check_decay_steps("decay_steps", decay_steps)
 
     def __call__(self, step, dtype=np.float64):
+        dtype = np.dtype(dtype)
         lr0 = np.asarray(self.initial_learning_rate, dtype)
         end = np.asarray(self.end_learning_rate, dtype)
         power = np.asarray(self.power, dtype)
