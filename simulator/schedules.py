@@ -304,8 +304,9 @@ class CosineDecay(LearningRateSchedule):
     `s < warmup_steps` the rate rises linearly from lr0 to `warmup_target`, then
     `lr = decay(s - warmup_steps, warmup_target)`.
 
-    Keras on the JAX backend evaluates `cos` in float32 even for float64 input;
-    this uses float64 `cos`, so the two differ by ~1e-8 relative in float64 mode.
+    Keras on the JAX backend evaluates `cos` in float32 even for float64 input
+    (and without warmup returns a float32 value); this uses float64 `cos`, so in
+    float64 mode the two differ by up to ~1.3e-7 of the schedule's scale.
 
     Args:
         initial_learning_rate: float (or array).
