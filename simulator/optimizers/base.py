@@ -214,8 +214,9 @@ def check_float_hyperparameter(
     """Normalises a numeric hyperparameter to float64 (Python float or array).
 
     Accepts a Python float, a numpy floating scalar or a floating array (an array
-    broadcasts against the batch axes). Ints are converted unless `strict` (Keras
-    rejects ints for `learning_rate` and SGD's `momentum`). Bools and non-numbers
+    broadcasts against the batch axes). Ints and numpy scalars other than float64
+    are converted unless `strict` (Keras rejects them for `learning_rate` and SGD's
+    `momentum`, which must pass `isinstance(value, float)`). Bools and non-numbers
     raise a `ValueError` naming the argument and the value.
     """
     if value is None and optional:
@@ -233,6 +234,12 @@ def check_float_hyperparameter(
         raise ValueError(
             f"Argument `{name}` must be a float (write {value}.0, as Keras requires)."
             f" Received: {name}={value!r}"
+        )
+    if strict and isinstance(value, np.generic):
+        # Keras tests `isinstance(value, float)`: np.float32 is not a float there.
+        raise ValueError(
+            f"Argument `{name}` must be a Python float (Keras rejects "
+            f"{type(value).__name__}). Received: {name}={value!r}"
         )
     try:
         arr = np.asarray(value)
@@ -905,7 +912,9 @@ class Optimizer:
 
 # ---------------------------------------------------------------- utilities
 def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z][a-z])", "_", name).lower().replace("__", "_")
+    """Keras's `to_snake_case` (`AdamW` -> `adam_w`), without its uniquifying."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", re.sub(r"\W+", "", name))
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def _float_dtype(params: list[np.ndarray]) -> np.dtype:

@@ -33,9 +33,29 @@ def _schedules() -> dict[str, type]:
     return SCHEDULES
 
 
+def _typo_distance(a: str, b: str) -> int:
+    """Edit distance counting a swap of adjacent letters as one edit (OSA)."""
+    rows = [list(range(len(b) + 1))]
+    for i, ca in enumerate(a, 1):
+        row = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, rows[-2][j - 2] + 1)
+            row.append(cost)
+        rows.append(row)
+    return rows[-1][-1]
+
+
 def _suggest(word: str, choices: list[str]) -> str:
     lowered = {c.lower(): c for c in choices}
-    match = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.5)
+    word = word.lower()
+    # A one- or two-letter typo (a swap counts as one: "Adma" -> "Adam") wins over
+    # difflib's longest-common-block similarity, which prefers "Adamax" there.
+    typos = sorted((_typo_distance(word, c), c) for c in lowered)
+    if typos and typos[0][0] <= min(2, len(word) // 3):
+        return f" Did you mean '{lowered[typos[0][1]]}'?"
+    match = difflib.get_close_matches(word, list(lowered), n=1, cutoff=0.5)
     return f" Did you mean '{lowered[match[0]]}'?" if match else ""
 
 

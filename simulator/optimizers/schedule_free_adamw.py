@@ -57,7 +57,7 @@ class ScheduleFreeAdamW(Optimizer):
         beta_1: Any = 0.9,
         beta_2: Any = 0.999,
         epsilon: Any = 1e-8,
-        warmup_steps: int = 0,
+        warmup_steps: float = 0,
         weight_decay: Any = None,
         clipnorm: Any = None,
         clipvalue: Any = None,
@@ -78,9 +78,10 @@ class ScheduleFreeAdamW(Optimizer):
         self.beta_1 = check_float_hyperparameter("beta_1", beta_1)
         self.beta_2 = check_float_hyperparameter("beta_2", beta_2)
         self.epsilon = check_float_hyperparameter("epsilon", epsilon)
-        if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int):
+        # Keras casts `warmup_steps` to the variable dtype, so a float works too.
+        if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, int | float):
             raise ValueError(
-                "`warmup_steps` must be an integer. "
+                "`warmup_steps` must be a number. "
                 f"Received: warmup_steps={warmup_steps!r}"
             )
         self.warmup_steps = warmup_steps
