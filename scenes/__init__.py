@@ -1,0 +1,1 @@
+"""optiscape rendering: matplotlib figures, scene specs, the gallery and the CLI."""

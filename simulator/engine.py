@@ -310,7 +310,12 @@ def simulate(
     finally:
         bar.close()
     if is_race:
-        return Race(traces=traces, metadata={**shared, "labels": names})
+        meta = {
+            **shared,
+            "labels": names,
+            "optimizers": [optimizer_metadata(o) for o in opts],
+        }
+        return Race(traces=traces, metadata=jsonable(meta))
     return traces[0]
 
 

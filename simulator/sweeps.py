@@ -307,6 +307,9 @@ class FateMap:
         if meta.get("kind") != "fate":
             raise ValueError(f"'{path}' holds a {meta.get('kind')!r}, not a fate map.")
         surface = surfaces.from_config(meta["metadata"]["surface"])
+        if meta["metadata"].get("minima_discovered"):
+            view = meta["metadata"]["view"]
+            surface = surfaces.with_minima(surface, (tuple(view[0]), tuple(view[1])))
         return cls(surface=surface, metadata=meta["metadata"], **arrays)
 
 
@@ -356,6 +359,10 @@ def fate_map(
         raise ValueError(
             f"`view` must be ((xmin, xmax), (ymin, ymax)). Received: view={view!r}"
         )
+    # A user expression lists no minima: find them (L-BFGS-B multistart) so that
+    # each start can be attributed to one; recorded in the metadata.
+    discovered = not surface.minima
+    surface = surfaces.with_minima(surface, ((x0, x1), (y0, y1)))
     x = np.linspace(x0, x1, resolution[0])
     y = np.linspace(y0, y1, resolution[1])
     starts = np.stack(np.meshgrid(x, y, indexing="xy"), axis=-1)  # (H, W, 2)
@@ -388,6 +395,8 @@ def fate_map(
         kind="fate",
         resolution=list(resolution),
         view=[[float(x0), float(x1)], [float(y0), float(y1)]],
+        minima=[[*m.xy, m.value, m.kind] for m in surface.minima],
+        minima_discovered=discovered,
     )
     metadata.pop("starts", None)  # the grid is described by view and resolution
     return FateMap(

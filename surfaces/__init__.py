@@ -7,6 +7,7 @@ from typing import Any
 
 from surfaces.analytic import BUILTIN
 from surfaces.base import CriticalPoint, Surface, as_points
+from surfaces.discover import find_minima, with_minima
 from surfaces.expression import from_expression
 
 __all__ = [
@@ -14,11 +15,13 @@ __all__ = [
     "CriticalPoint",
     "Surface",
     "as_points",
+    "find_minima",
     "from_config",
     "from_expression",
     "get",
     "names",
     "resolve",
+    "with_minima",
 ]
 
 SURFACES: dict[str, Surface] = {s.name: s for s in BUILTIN}

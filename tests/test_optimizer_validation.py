@@ -176,8 +176,14 @@ def assert_names_argument_and_value(exc, kwargs):
         assert repr(value) in message or str(value) in message, message
 
 
+def _id_text(value):
+    # Stable across processes (pytest-xdist compares ids): no object addresses.
+    return "<callable>" if callable(value) else repr(value)
+
+
 def case(name, kwargs):
-    return pytest.param(name, kwargs, id=f"{name}-{kwargs}")
+    text = ", ".join(f"{k}={_id_text(v)}" for k, v in kwargs.items())
+    return pytest.param(name, kwargs, id=f"{name}-{{{text}}}")
 
 
 BAD = [case(n, kw) for n in NAMES for kw in SHARED_BAD] + [

@@ -419,7 +419,7 @@ class Optimizer:
         return config
 
     def to_text(self) -> str:
-        """Keras-style constructor text with the non-default arguments.
+        """Keras-style constructor text: the learning rate and non-default arguments.
 
         `optimizers.parse(opt.to_text())` rebuilds an equal optimizer when every
         argument is a literal (floats, ints, bools, strings, schedules).
@@ -429,7 +429,13 @@ class Optimizer:
         for key, value in self.get_config().items():
             if key == "name" and value == _snake(type(self).__name__):
                 continue
-            if key in defaults and _same(value, defaults[key]):
+            # The learning rate is always written: a legend or title that omits
+            # it (because it equals the default) reads as if it were unknown.
+            if (
+                key != "learning_rate"
+                and key in defaults
+                and _same(value, defaults[key])
+            ):
                 continue
             parts.append(f"{key}={_text(value)}")
         return f"{type(self).__name__}({', '.join(parts)})"

@@ -1,0 +1,279 @@
+"""The demo gallery: races, glyphs, a sweep, a fate map, moons; and its index.html."""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+from tqdm.auto import tqdm
+
+from scenes.render import render_fate, render_race, render_sweep
+from simulator import fate_map, simulate, sweep
+
+__all__ = ["ARTICLE_RACES", "article_optimizers", "render_gallery", "render_moons"]
+
+
+def article_optimizers(
+    sgd: float, adaptive: float, lion: float
+) -> list[tuple[str, str]]:
+    """The article's ten configurations with learning rates scaled for a surface.
+
+    Returns (label, Keras text) pairs; the label carries the learning rate so a
+    legend can never disagree with the run.
+    """
+    texts = [
+        f"SGD(learning_rate={sgd})",
+        f"SGD(learning_rate={sgd}, momentum=0.9)",
+        f"SGD(learning_rate={sgd}, momentum=0.9, nesterov=True)",
+        f"Adagrad(learning_rate={adaptive})",
+        f"RMSprop(learning_rate={adaptive})",
+        f"RMSprop(learning_rate={adaptive}, momentum=0.9, centered=True)",
+        f"Adam(learning_rate={adaptive})",
+        f"AdamW(learning_rate={adaptive}, weight_decay=0.01)",
+        f"Nadam(learning_rate={adaptive})",
+        f"Lion(learning_rate={lion})",
+    ]
+    return [(t, t) for t in texts]
+
+
+@dataclass(frozen=True)
+class RaceSetup:
+    """A gallery race: surface, starts, steps and per-family learning rates."""
+
+    surface: str
+    starts: tuple[tuple[float, float], ...]
+    steps: int
+    lrs: tuple[float, float, float]  # SGD family, adaptive family, Lion
+    caption: str
+
+
+#: The three article races. Learning rates were chosen per surface (by a small
+#: sweep) so that each family moves visibly without diverging.
+ARTICLE_RACES = (
+    RaceSetup(
+        "rosenbrock",
+        ((-1.2, 1.0),),
+        500,
+        (0.001, 0.1, 0.01),
+        "The curved Rosenbrock valley: momentum and the adaptive methods follow "
+        "the valley floor; plain SGD and Adagrad crawl.",
+    ),
+    RaceSetup(
+        "saddle",
+        ((-1.5, 0.01),),
+        60,
+        (0.02, 0.05, 0.01),
+        "A saddle x² − y²: starting almost on the ridge, every method must escape "
+        "along y; momentum and RMSprop's normalisation escape first.",
+    ),
+    RaceSetup(
+        "valley",
+        ((-2.5, 1.0),),
+        300,
+        (0.05, 0.1, 0.02),
+        "The local-minimum valley: plain SGD, Adagrad and Adam settle in the "
+        "shallow basin; momentum (and Lion) carry over the ridge to the deeper one.",
+    ),
+)
+
+
+def _entry(title: str, files: list[Path], caption: str, out: Path) -> dict:
+    return {
+        "title": title,
+        "images": [str(p.relative_to(out)) for p in files if p.suffix == ".png"],
+        "caption": caption,
+    }
+
+
+def render_gallery(out: Path, *, quick: bool = False, progress: bool = True) -> Path:
+    """Renders every gallery figure into `out` and writes `out/index.html`.
+
+    Args:
+        out: output directory.
+        quick: smaller grids, fewer seeds and epochs (for tests); the figures are
+            the same kinds.
+        progress: show progress bars.
+
+    Returns:
+        The path of `index.html`.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    entries = []
+    jobs = ["races", "glyphs", "sweep", "fate", "moons"]
+    bar = tqdm(jobs, desc="gallery", disable=not progress)
+    for job in bar:
+        bar.set_postfix_str(job)
+        if job == "races":
+            for setup in ARTICLE_RACES:
+                pairs = article_optimizers(*setup.lrs)
+                race = simulate(
+                    setup.surface,
+                    [t for _, t in pairs],
+                    setup.starts,
+                    setup.steps,
+                    labels=[lab for lab, _ in pairs],
+                )
+                files = render_race(
+                    race,
+                    out / f"race_{setup.surface}.png",
+                    loss_curves=True,
+                    panels=True,
+                    size=(9, 8.5),
+                )
+                entries.append(
+                    _entry(
+                        f"Ten Keras optimizers on {setup.surface}",
+                        files,
+                        setup.caption,
+                        out,
+                    )
+                )
+        elif job == "glyphs":
+            race = simulate(
+                "long_valley",
+                [
+                    "SGD(learning_rate=0.04, momentum=0.8)",
+                    "SGD(learning_rate=0.04, momentum=0.8, nesterov=True)",
+                    "Adam(learning_rate=0.2)",
+                ],
+                [(-4.0, 0.8)],
+                40,
+            )
+            files = render_race(
+                race,
+                out / "glyphs_long_valley.png",
+                glyphs=("velocity", "lookahead", "step_size"),
+                glyph_steps=[2, 6, 12, 24],
+                three_d=True,
+            )
+            entries.append(
+                _entry(
+                    "What moves a particle: velocity, Nesterov lookahead, step sizes",
+                    files,
+                    "Arrows: the momentum velocity (a displacement). Diamonds: the "
+                    "textbook Nesterov iterate w − μ·m; Keras stores the lookahead "
+                    "point, so the drawn path is the lookahead. Ellipses: Adam's "
+                    "per-coordinate step size α_t/(√v + ε), wide along the shallow x "
+                    "direction and narrow across the steep y direction.",
+                    out,
+                )
+            )
+        elif job == "sweep":
+            n = 16 if quick else 48
+            result = sweep(
+                "rosenbrock",
+                "SGD",
+                {
+                    "learning_rate": np.geomspace(1e-5, 3e-3, n),
+                    "momentum": np.linspace(0.0, 0.99, n),
+                },
+                [(-1.2, 1.0), (0.5, -0.5), (-0.5, 2.0), (1.5, 2.5)],
+                500,
+            )
+            files = render_sweep(result, out / "sweep_sgd_rosenbrock.png")
+            entries.append(
+                _entry(
+                    "Learning rate × momentum for SGD on Rosenbrock",
+                    files,
+                    "Median final loss over four starts after 500 steps. "
+                    "Crosses: most starts diverged.",
+                    out,
+                )
+            )
+        elif job == "fate":
+            res = 60 if quick else 200
+            fate = fate_map(
+                "himmelblau",
+                "SGD(learning_rate=0.01, momentum=0.9)",
+                300,
+                resolution=res,
+            )
+            files = render_fate(fate, out / "fate_himmelblau.png")
+            entries.append(
+                _entry(
+                    "Fate map on Himmelblau",
+                    files,
+                    "Which of the four minima SGD with momentum reaches "
+                    "from each start; paler means slower.",
+                    out,
+                )
+            )
+        else:
+            files = render_moons(
+                out / "moons",
+                seeds=2 if quick else 5,
+                epochs_scale=0.05 if quick else 1.0,
+                progress=progress,
+            )
+            entries.append(
+                _entry(
+                    "The article's moons experiment",
+                    files,
+                    "Loss curves of the ten configurations (median and "
+                    "range over seeds) beside the landscape of the "
+                    "trained network on the PCA plane of the Adam "
+                    "trajectory, with its decision boundary.",
+                    out,
+                )
+            )
+        plt.close("all")
+    return _write_index(out, entries)
+
+
+def _sidecar(image: str) -> str:
+    return Path(image).with_suffix(".json").as_posix()
+
+
+def _write_index(out: Path, entries: list[dict]) -> Path:
+    cards = []
+    for e in entries:
+        imgs = "".join(
+            f'<a href="{html.escape(i)}"><img src="{html.escape(i)}" loading="lazy" '
+            f'alt="{html.escape(e["title"])}"></a>'
+            f'<a class="cfg" href="{html.escape(_sidecar(i))}">configuration</a>'
+            for i in e["images"]
+        )
+        cards.append(
+            f"<section><h2>{html.escape(e['title'])}</h2>"
+            f"<p>{html.escape(e['caption'])}</p><div class='imgs'>{imgs}</div>"
+            "</section>"
+        )
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>optiscape gallery</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto;
+       padding: 0 1em; color: #222; }}
+section {{ margin-bottom: 3em; }}
+.imgs {{ display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }}
+.imgs img {{ max-width: 560px; width: 100%; border: 1px solid #ddd; }}
+.cfg {{ font-size: 0.8em; display: block; }}
+</style></head><body>
+<h1>optiscape gallery</h1>
+<p>Keras-3-exact optimizers on analytic surfaces and on the moons MLP. Every image has
+its full configuration beside it (JSON) and inside it (PNG text chunk).</p>
+{"".join(cards)}
+</body></html>
+"""
+    path = out / "index.html"
+    path.write_text(page)
+    (out / "gallery.json").write_text(json.dumps(entries, indent=1))
+    return path
+
+
+def render_moons(
+    out: Path, *, seeds: int = 3, epochs_scale: float = 1.0, progress: bool = True
+) -> list[Path]:
+    """The article's experiment: curves for the ten configurations and a landscape.
+
+    Implemented in `scenes.moons_figures` (kept separate: it trains networks).
+    """
+    from scenes.moons_figures import render_article
+
+    return render_article(
+        Path(out), seeds=seeds, epochs_scale=epochs_scale, progress=progress
+    )
