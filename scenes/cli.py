@@ -44,8 +44,15 @@ class UsageError(ValueError):
     """A bad command-line value (exit code 2)."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: `optiscape plot: error: ... (see --help)`."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="optiscape",
         description="See how Keras 3 optimizers move: exact update rules on 2D "
         "surfaces and on the moons MLP.",
@@ -240,6 +247,14 @@ def _grid(items: Sequence[str]) -> dict[str, list[float]]:
     return grid
 
 
+def _check_out(out: str, suffixes=(".png", ".svg", ".pdf")) -> None:
+    """Refuse a bad --out before any work is done."""
+    if Path(out).suffix.lower() not in suffixes:
+        raise UsageError(
+            f"--out must end in {', '.join(suffixes)}. Received: out='{out}'"
+        )
+
+
 def _starts(args) -> list[list[float]] | None:
     return [_point(s) for s in args.start] if args.start else None
 
@@ -282,6 +297,7 @@ def _cmd_plot(args) -> None:
     from scenes.render import render_race
     from simulator import simulate
 
+    _check_out(args.out)
     glyph_steps = None
     if args.glyph_steps:
         try:
@@ -321,6 +337,7 @@ def _cmd_sweep(args) -> None:
     from scenes.render import render_sweep
     from simulator import sweep
 
+    _check_out(args.out)
     fixed = {}
     for item in args.fixed:
         name, sep, value = item.partition("=")
@@ -346,6 +363,7 @@ def _cmd_fate(args) -> None:
     from scenes.render import render_fate
     from simulator import fate_map
 
+    _check_out(args.out)
     if args.start:
         raise UsageError("fate runs from a grid of starts; --start does not apply.")
     fate = fate_map(
@@ -365,6 +383,7 @@ def _cmd_fate(args) -> None:
 def _cmd_run(args) -> None:
     from simulator import simulate
 
+    _check_out(args.out, (".npz",))
     run = simulate(
         args.surface,
         args.optimizer,
