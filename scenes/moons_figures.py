@@ -1,0 +1,206 @@
+"""Moons figures: the article's loss curves beside its claims, and the landscape."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.colors import LogNorm
+
+from scenes.curves import plot_loss_curves, plot_loss_small_multiples
+from scenes.output import save_figure
+from scenes.style import CONTOUR_CMAP, OKABE_ITO, series_style
+from simulator import moons
+
+__all__ = [
+    "KERAS_NOTES",
+    "plot_decision_boundary",
+    "plot_moons_landscape",
+    "render_article",
+]
+
+#: What the article's formula for each configuration leaves out, from the Keras 3
+#: source (reference summary, section 4); shown beside the measured curves.
+KERAS_NOTES = {
+    "SGD": "w ← w − lr·g: as the article says.",
+    "SGD momentum": "m ← μm − lr·g; w ← w + m (Sutskever form, lr inside m).",
+    "SGD Nesterov": "Keras stores the lookahead point; the update uses the new m.",
+    "Adagrad": "accumulator starts at 0.1, not 0; ε = 1e-7 inside the root.",
+    "RMSprop": "no bias correction: the first step is ≈ 3.16·lr.",
+    "RMSprop momentum centered": "centred and momentum are independent switches.",
+    "Adam": "ε-hat: ε is added to the uncorrected √v (t = iterations + 1).",
+    "AdamW": "decay w ← w − wd·lr·w runs before the Adam step.",
+    "Nadam": "u_t = β1(1 − 0.5·0.96^t), one running product per step.",
+    "Lion": "sign of β1·m + (1 − β1)·g; the update uses the old m.",
+}
+
+
+def _curves(many: moons.ManyHistory) -> dict[str, np.ndarray]:
+    """label -> `(epochs, seeds)` losses (NaN beyond an optimizer's epochs)."""
+    return {
+        label: many.loss[i, :, : int(many.epochs[i])].T
+        for i, label in enumerate(many.labels)
+    }
+
+
+def plot_article_claims(many: moons.ManyHistory, ax: Axes) -> None:
+    """A table: configuration, epochs, final loss (median over seeds), Keras detail."""
+    ax.set_axis_off()
+    rows = []
+    for i, label in enumerate(many.labels):
+        e = int(many.epochs[i])
+        final = np.nanmedian(many.loss[i, :, e - 1])
+        rows.append([label, str(e), f"{final:.3g}", KERAS_NOTES.get(label, "")])
+    table = ax.table(
+        cellText=rows,
+        colLabels=["configuration", "epochs", "final loss", "what Keras 3 really does"],
+        loc="center",
+        cellLoc="left",
+        colLoc="left",
+        colWidths=[0.24, 0.08, 0.1, 0.58],
+    )
+    table.auto_set_font_size(False)
+    table.set_fontsize(7)
+    table.scale(1, 1.5)
+    for (r, c), cell in table.get_celld().items():
+        cell.set_edgecolor("#CCCCCC")
+        if r == 0:
+            cell.set_text_props(weight="bold")
+        elif c == 0:
+            cell.get_text().set_color(series_style(r - 1)["color"])
+    ax.set_title(
+        f"The article's ten configurations · {len(many.seeds)} seeds · median final "
+        "epoch loss",
+        fontsize=9,
+    )
+
+
+def plot_moons_landscape(
+    plane: moons.Plane,
+    grid: moons.LossGrid,
+    paths: Sequence[tuple[str, moons.Projection]],
+    ax: Axes,
+    *,
+    levels: int = 30,
+) -> Any:
+    """Loss on a plane (log contours) with projected training paths.
+
+    The legend gives each path's largest off-plane distance and the largest gap
+    between the true loss and the loss the slice shows, so a reader sees how
+    faithful the picture is.
+    """
+    lo, hi = float(np.nanmin(grid.loss)), float(np.nanmax(grid.loss))
+    lv = np.geomspace(max(lo, 1e-6), hi, levels)
+    cs = ax.contourf(grid.alpha, grid.beta, np.maximum(grid.loss, lv[0]), levels=lv,
+                     cmap=CONTOUR_CMAP, norm=LogNorm(lv[0], lv[-1]))  # fmt: skip
+    ax.contour(grid.alpha, grid.beta, grid.loss, levels=lv[::3], colors="#2B3A4A",
+               linewidths=0.3, alpha=0.4)  # fmt: skip
+    bar = ax.figure.colorbar(cs, ax=ax, pad=0.02)
+    bar.set_label("training loss on the plane (log scale)")
+    for i, (label, proj) in enumerate(paths):
+        style = series_style(i)
+        rel_gap = np.max(np.abs(proj.true_loss - proj.slice_loss) / proj.true_loss)
+        ax.plot(proj.coords[:, 0], proj.coords[:, 1], color=style["color"],
+                linestyle=style["linestyle"], linewidth=1.6,
+                label=f"{label}: off-plane ≤ {proj.off_plane.max():.2g}, "
+                      f"slice vs true loss ≤ {rel_gap:.0%}")  # fmt: skip
+        ax.scatter(*proj.coords[0], marker="o", s=30, c="white", edgecolors="black",
+                   zorder=5)  # fmt: skip
+        ax.scatter(*proj.coords[-1], marker=style["marker"], s=50, c=style["color"],
+                   edgecolors="black", zorder=5)  # fmt: skip
+    kind = {"pca": "PCA plane", "random": "random filter-normalised plane",
+            "through": "plane through three points"}[plane.kind]  # fmt: skip
+    if plane.explained_variance_ratio is not None:
+        ev = plane.explained_variance_ratio
+        kind += f" (explains {ev[0]:.0%} + {ev[1]:.0%} of the path's variance)"
+    ax.set_xlabel("α (first direction)")
+    ax.set_ylabel("β (second direction)")
+    ax.set_title(kind, fontsize=9)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
+    return cs
+
+
+def plot_decision_boundary(history: moons.FitHistory, ax: Axes, *, row: int = -1) -> Any:
+    """P(class 1) over the input plane with the data, at a recorded step."""
+    xx, yy, prob = moons.decision_boundary(history, 200, row=row)
+    X, y = moons.make_moons(**{k: v for k, v in history.metadata.get(
+        "data", {}).items() if k in ("n_samples", "noise", "random_state")})  # fmt: skip
+    mesh = ax.contourf(xx, yy, prob[..., 1], levels=np.linspace(0, 1, 11), cmap="PuOr",
+                       alpha=0.8)  # fmt: skip
+    ax.contour(xx, yy, prob[..., 1], levels=[0.5], colors="black", linewidths=1.2)
+    for cls, color, marker in ((0, OKABE_ITO[0], "o"), (1, OKABE_ITO[4], "s")):
+        ax.scatter(X[y == cls, 0], X[y == cls, 1], s=10, c=color, marker=marker,
+                   edgecolors="black", linewidths=0.3, label=f"class {cls}")  # fmt: skip
+    bar = ax.figure.colorbar(mesh, ax=ax, pad=0.02)
+    bar.set_label("P(class 1)")
+    acc = history.accuracy[-1] if row == -1 else np.nan
+    ax.set_title(f"Decision boundary after training ({history.metadata['text']}); "
+                 f"accuracy {acc:.1%}", fontsize=9)  # fmt: skip
+    ax.legend(fontsize=7, loc="lower left")
+    ax.set_xlabel("x₁")
+    ax.set_ylabel("x₂")
+    return mesh
+
+
+def render_article(
+    out: Path, *, seeds: int = 3, epochs_scale: float = 1.0, progress: bool = True
+) -> list[Path]:
+    """Trains the article's experiment and writes its figures into `out`.
+
+    Args:
+        out: output directory.
+        seeds: seeds 0..seeds-1 for every configuration.
+        epochs_scale: multiply the article's epochs (800 / 100) by this.
+        progress: unused for now (training is one vectorised run).
+
+    Returns:
+        The image paths written.
+    """
+    del progress
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    configs = moons.ARTICLE_CONFIGS
+    epochs = [max(1, round(c.epochs * epochs_scale)) for c in configs]
+    many = moons.fit_many([c.text for c in configs], list(range(seeds)), epochs,
+                          labels=[c.label for c in configs], record="epoch")  # fmt: skip
+    meta = {**many.metadata, "seeds": list(range(seeds)), "epochs": epochs,
+            "epochs_scale": epochs_scale}  # fmt: skip
+    written = []
+
+    fig = plt.figure(figsize=(16, 6.5), layout="constrained")
+    left, right = fig.subfigures(1, 2, width_ratios=[1.1, 1])
+    ax = left.subplots()
+    plot_loss_curves(_curves(many), ax, xlabel="epoch", band="range",
+                     title="moons MLP (2-12-13-13-2), batch 32: epoch loss as Keras "
+                           "reports it")  # fmt: skip
+    plot_article_claims(many, right.subplots())
+    written += save_figure(fig, out / "moons_curves.png", meta)
+    plt.close(fig)
+
+    fig = plt.figure(figsize=(15, 7), layout="constrained")
+    plot_loss_small_multiples(_curves(many), fig, xlabel="epoch", band="range",
+                              title="One panel per configuration (median and range "
+                                    f"over {seeds} seeds)")  # fmt: skip
+    written += save_figure(fig, out / "moons_curves_panels.png", meta)
+    plt.close(fig)
+
+    # Landscape: the PCA plane of Adam's path (seed 0), with the paths of a few
+    # configurations that start from the same initial weights.
+    chosen = ["SGD momentum", "RMSprop", "Adam", "Lion"]
+    histories = [(label, many.history(label, 0)) for label in chosen]
+    adam = dict(histories)["Adam"]
+    plane = moons.pca_plane(adam)
+    grid = plane.loss_grid(61)
+    paths = [(label, plane.project(h)) for label, h in histories]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(15, 7), layout="constrained")
+    plot_moons_landscape(plane, grid, paths, a1)
+    plot_decision_boundary(adam, a2)
+    written += save_figure(fig, out / "moons_landscape.png",
+                           {**meta, "plane": plane.metadata,
+                            "plane_kind": plane.kind})  # fmt: skip
+    plt.close(fig)
+    return written
