@@ -140,7 +140,7 @@ def fit_many(
     """
     opts = _check_optimizers(optimizers)
     O = len(opts)
-    seeds_arr = _check_seeds(seeds)
+    seeds_arr = _check_seeds(seeds) if np.size(seeds) else np.zeros(0, np.int64)
     if seeds_arr.ndim != 1 or seeds_arr.size == 0:
         raise ValueError(
             f"Argument `seeds` must be a non-empty sequence of non-negative ints. "
