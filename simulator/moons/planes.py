@@ -25,8 +25,9 @@ __all__ = [
     "random_plane",
 ]
 
-#: Default memory budget of one vectorised chunk (bytes).
-MEMORY_LIMIT = 256 * 2**20
+#: Default memory budget of one vectorised chunk (bytes); small chunks reuse
+#: freed memory instead of faulting in fresh pages, which measured faster.
+MEMORY_LIMIT = 16 * 2**20
 
 
 class LossGrid(NamedTuple):
@@ -137,7 +138,7 @@ class Plane:
         A, B = np.meshgrid(alpha, beta)
         coords = np.stack([A.ravel(), B.ravel()], axis=-1)
         values = losses(
-            self.model, self.point(coords), self.X, self.y, memory_limit=memory_limit
+            self.model, coords, self.X, self.y, memory_limit=memory_limit, plane=self
         )
         return LossGrid(alpha, beta, values.reshape(resolution, resolution))
 
@@ -424,21 +425,25 @@ def losses(
     y: np.ndarray,
     *,
     memory_limit: int = MEMORY_LIMIT,
+    plane: Plane | None = None,
 ) -> np.ndarray:
     """Full-batch Keras loss of many flat weight vectors `(N, P)` -> `(N,)`.
 
-    Vectorised over the N models in chunks sized so one chunk's activations
-    stay under `memory_limit` bytes.
+    Vectorised over the N models in chunks sized so one chunk's weights and
+    activations stay near `memory_limit` bytes. With `plane`, `flat` holds
+    plane coordinates `(N, 2)` and each chunk's weights are built in the chunk.
     """
     flat = np.asarray(flat, np.float64)
     n = X.shape[0]
-    per_model = 8 * (
-        n * (2 * sum(model.layer_sizes[1:]) + model.layer_sizes[0]) + 2 * model.n_params
-    )
-    chunk = max(1, int(memory_limit // max(per_model, 1)))
+    hidden = sum(model.layer_sizes[1:-1])
+    classes = model.layer_sizes[-1]
+    per_model = 8 * (n * (3 * hidden + 6 * classes) + 2 * model.n_params)
+    chunk = max(1, int(memory_limit // per_model))
     out = np.empty(flat.shape[0])
     for start in range(0, flat.shape[0], chunk):
         part = flat[start : start + chunk]
+        if plane is not None:
+            part = plane.point(part)
         out[start : start + chunk] = model.loss(model.unflatten(part), X, y)
     return out
 
