@@ -103,7 +103,9 @@ class Plane:
                 f"Argument `coords` must have 2 on its last axis. Received shape "
                 f"{coords.shape}."
             )
-        return self.origin + coords @ self.directions
+        # Elementwise, not a matmul: the same bits whatever the chunk size.
+        d = self.directions
+        return self.origin + coords[..., :1] * d[0] + coords[..., 1:] * d[1]
 
     def loss_grid(
         self,
