@@ -11,12 +11,13 @@ the rest) in one vectorised run, timed end to end.
 Keras: the same 80 trainings as 80 `model.fit` calls (JAX backend, default jit,
 float32 floatx as in the article, batch 32, shuffle=True). By default Keras is
 timed on a subset and scaled, and the script says so: for each configuration,
-`--keras-seeds` seeds are trained twice, for E1 and E2 epochs, each on a fresh
-model (build + compile + fit, what a separate training costs); the per-epoch
-slope `(t2 - t1) / (E2 - E1)` and the fixed cost `t1 - slope * E1` give the
-estimate `fixed + slope * epochs` per training, multiplied by 8 seeds. The
-ratio is reported with and without Keras's fixed (tracing/compile) cost.
-`--full` times all 80 real trainings instead.
+`--keras-seeds` seed(s) train a fresh model (build + compile + fit) for
+`--keras-epochs` epochs; a callback times every epoch. The steady per-epoch
+cost is the median epoch time after the first (which includes tracing and
+compilation), the fixed cost is the total minus that times the epochs, and a
+full training is estimated as `fixed + per_epoch * epochs`, times 8 seeds. The
+ratio is reported with and without the fixed cost. `--full` times all 80 real
+trainings instead.
 """
 
 from __future__ import annotations
@@ -38,9 +39,21 @@ from simulator import moons
 
 
 def keras_training(config, seed, epochs, X, y, dtype):
-    """One separate Keras training (fresh model); returns wall seconds."""
+    """One separate Keras training (fresh model).
+
+    Returns:
+        `(total seconds, per-epoch seconds list)`.
+    """
     import keras
 
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t0 = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self.t0)
+
+    times: list[float] = []
     keras.config.set_floatx(dtype)
     start = time.perf_counter()
     keras.utils.set_random_seed(seed)
@@ -55,8 +68,15 @@ def keras_training(config, seed, epochs, X, y, dtype):
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
     )
-    model.fit(X.astype(dtype), y, epochs=epochs, batch_size=32, verbose=0)
-    return time.perf_counter() - start
+    model.fit(
+        X.astype(dtype),
+        y,
+        epochs=epochs,
+        batch_size=32,
+        verbose=0,
+        callbacks=[EpochTimer()],
+    )
+    return time.perf_counter() - start, times
 
 
 def bench_training(args):
@@ -80,32 +100,31 @@ def bench_training(args):
             for s in seeds:
                 keras_training(c, s, c.epochs, X, y, args.keras_dtype)
         keras_total = time.perf_counter() - start
-        keras_steady = float("nan")
         print(
             f"keras ({args.keras_dtype}): all {n_runs} trainings timed: "
             f"{keras_total:.1f} s"
         )
     else:
-        e1, e2 = args.epochs
+        E = args.keras_epochs
         keras_total = keras_steady = 0.0
         print(
-            f"keras ({args.keras_dtype}): timed on a subset and scaled: per config "
-            f"{args.keras_seeds} seed(s) x fits of {e1} and {e2} epochs; estimate = "
-            f"(fixed + per-epoch * epochs) x {len(seeds)} seeds"
+            f"keras ({args.keras_dtype}): TIMED ON A SUBSET AND SCALED: per config "
+            f"{args.keras_seeds} seed(s) x one {E}-epoch fit; estimate = (fixed + "
+            f"median epoch after the first x epochs) x {len(seeds)} seeds"
         )
         for c in moons.ARTICLE_CONFIGS:
-            fixed, slope = [], []
+            fixed, per = [], []
             for s in range(args.keras_seeds):
-                t1 = keras_training(c, s, e1, X, y, args.keras_dtype)
-                t2 = keras_training(c, s, e2, X, y, args.keras_dtype)
-                slope.append((t2 - t1) / (e2 - e1))
-                fixed.append(t1 - slope[-1] * e1)
-            per_epoch, setup = float(np.mean(slope)), max(float(np.mean(fixed)), 0.0)
+                total, times = keras_training(c, s, E, X, y, args.keras_dtype)
+                per.append(float(np.median(times[1:])))
+                fixed.append(total - per[-1] * E)
+            per_epoch, setup = float(np.mean(per)), float(np.mean(fixed))
             keras_total += (setup + per_epoch * c.epochs) * len(seeds)
             keras_steady += per_epoch * c.epochs * len(seeds)
             print(
-                f"  {c.label:26s} {per_epoch * 1e3:7.2f} ms/epoch, fixed "
-                f"{setup:5.2f} s/training"
+                f"  {c.label:26s} {per_epoch * 1e3:6.2f} ms/epoch, fixed "
+                f"{setup:5.2f} s/training, est. {setup + per_epoch * c.epochs:6.2f} "
+                f"s/training"
             )
         print(
             f"keras estimate: {keras_total:.1f} s (epochs only: {keras_steady:.1f} s)"
@@ -140,7 +159,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=8)
     parser.add_argument("--keras-seeds", type=int, default=1)
-    parser.add_argument("--epochs", type=int, nargs=2, default=(2, 6))
+    parser.add_argument("--keras-epochs", type=int, default=12)
     parser.add_argument("--full", action="store_true")
     parser.add_argument("--ours-dtype", default="float64")
     parser.add_argument("--keras-dtype", default="float32")

@@ -6,6 +6,7 @@ import itertools
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -75,7 +76,7 @@ class MLP:
         object.__setattr__(self, "layer_sizes", tuple(int(s) for s in sizes))
 
     # ----------------------------------------------------------------- layout
-    @property
+    @cached_property
     def shapes(self) -> tuple[tuple[int, ...], ...]:
         """Shapes of the weights in Keras `get_weights()` order."""
         out: list[tuple[int, ...]] = []
@@ -83,7 +84,7 @@ class MLP:
             out += [(n_in, n_out), (n_out,)]
         return tuple(out)
 
-    @property
+    @cached_property
     def names(self) -> tuple[str, ...]:
         """Keras-style variable paths: `dense/kernel`, `dense/bias`, `dense_1/...`."""
         out = []
@@ -92,12 +93,12 @@ class MLP:
             out += [f"{layer}/kernel", f"{layer}/bias"]
         return tuple(out)
 
-    @property
+    @cached_property
     def n_params(self) -> int:
         """Total number of parameters `P`."""
         return int(sum(np.prod(s) for s in self.shapes))
 
-    @property
+    @cached_property
     def offsets(self) -> tuple[int, ...]:
         """Start of each weight in the flat vector, plus the end (`P`)."""
         sizes = [int(np.prod(s)) for s in self.shapes]
@@ -215,9 +216,12 @@ class MLP:
             `LossGrad(loss (*K,), grads (Keras order), correct (*K,))`.
         """
         self._check_weights(weights)
+        X = self._check_inputs(X, weights[0].dtype)
+        return self._loss_and_grad(weights, X, self._check_labels(y, X))
+
+    def _loss_and_grad(self, weights, X, y) -> LossGrad:
+        """`loss_and_grad` without argument checks (the training loop's path)."""
         dtype = weights[0].dtype
-        X = self._check_inputs(X, dtype)
-        y = self._check_labels(y, X)
         acts = self._forward(weights, X)
         p = acts[-1]
         loss, g_logp, correct = _crossentropy(p, y, grad=True)

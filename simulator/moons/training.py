@@ -166,6 +166,7 @@ def fit_many(
     model = MLP(tuple(layer_sizes))
     X, y, data_meta = resolve_data(data, model)
     X = X.astype(dt)
+    y = y.astype(np.intp)
     n = X.shape[0]
     P = model.n_params
     steps_per_epoch = math.ceil(n / batch_size)
@@ -222,7 +223,7 @@ def fit_many(
             b = idx.shape[1]
             xb = X[idx] if shuffle else X[start : start + b]
             yb = y[idx] if shuffle else y[start : start + b]
-            res = model.loss_and_grad(model.unflatten(params[:A]), xb, yb)
+            res = model._loss_and_grad(model.unflatten(params[:A]), xb, yb)
             # Keras's Mean tracker: total += loss * batch_size, in floatx.
             total = total + res.loss * dt.type(b)
             correct += res.correct
