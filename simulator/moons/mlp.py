@@ -1,0 +1,372 @@
+"""A Keras-identical Dense/ReLU/softmax MLP, forward and backward over K models."""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = [
+    "ARTICLE_LAYER_SIZES",
+    "EPSILON",
+    "MLP",
+    "LossGrad",
+    "hash_uniform",
+    "permutations",
+]
+
+#: The article's network: 2 -> Dense 12 relu -> 13 relu -> 13 relu -> Dense 2 softmax.
+ARTICLE_LAYER_SIZES: tuple[int, ...] = (2, 12, 13, 13, 2)
+#: Keras's `backend.epsilon()`, the probability clip of the cross-entropy.
+EPSILON = 1e-7
+
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+class LossGrad(NamedTuple):
+    """What `MLP.loss_and_grad` returns.
+
+    Attributes:
+        loss: mean sparse categorical cross-entropy of each model, shape `(*K,)`.
+        grads: gradients in Keras `get_weights()` order, each `(*K, *shape)`.
+        correct: number of correctly classified samples of each model, `(*K,)`.
+    """
+
+    loss: np.ndarray
+    grads: tuple[np.ndarray, ...]
+    correct: np.ndarray
+
+
+@dataclass(frozen=True)
+class MLP:
+    """`Sequential([Dense(h, "relu"), ..., Dense(classes, "softmax")])`, batched.
+
+    Weights are lists in Keras `get_weights()` order, `[kernel_0, bias_0, ...]`,
+    with kernels of shape `(*K, n_in, n_out)` and biases `(*K, n_out)`, where
+    `K` is any number of leading model axes (none for a single model). Flat
+    weight vectors `(*K, P)` concatenate the C-order ravel of that list.
+
+    Attributes:
+        layer_sizes: `(n_inputs, hidden..., n_classes)`; at least two entries,
+            `n_classes >= 2`.
+    """
+
+    layer_sizes: tuple[int, ...] = ARTICLE_LAYER_SIZES
+
+    def __post_init__(self):
+        sizes = tuple(self.layer_sizes)
+        if len(sizes) < 2 or any(
+            not isinstance(s, numbers.Integral) or isinstance(s, bool) or s < 1
+            for s in sizes
+        ):
+            raise ValueError(
+                "Argument `layer_sizes` must list at least two positive integers "
+                f"(inputs, hidden..., classes). Received: layer_sizes={sizes!r}"
+            )
+        if sizes[-1] < 2:
+            raise ValueError(
+                "The last of `layer_sizes` is the number of classes of the softmax "
+                f"and must be >= 2. Received: layer_sizes={sizes!r}"
+            )
+        object.__setattr__(self, "layer_sizes", tuple(int(s) for s in sizes))
+
+    # ----------------------------------------------------------------- layout
+    @cached_property
+    def shapes(self) -> tuple[tuple[int, ...], ...]:
+        """Shapes of the weights in Keras `get_weights()` order."""
+        out: list[tuple[int, ...]] = []
+        for n_in, n_out in itertools.pairwise(self.layer_sizes):
+            out += [(n_in, n_out), (n_out,)]
+        return tuple(out)
+
+    @cached_property
+    def names(self) -> tuple[str, ...]:
+        """Keras-style variable paths: `dense/kernel`, `dense/bias`, `dense_1/...`."""
+        out = []
+        for i in range(len(self.layer_sizes) - 1):
+            layer = "dense" if i == 0 else f"dense_{i}"
+            out += [f"{layer}/kernel", f"{layer}/bias"]
+        return tuple(out)
+
+    @cached_property
+    def n_params(self) -> int:
+        """Total number of parameters `P`."""
+        return int(sum(np.prod(s) for s in self.shapes))
+
+    @cached_property
+    def offsets(self) -> tuple[int, ...]:
+        """Start of each weight in the flat vector, plus the end (`P`)."""
+        sizes = [int(np.prod(s)) for s in self.shapes]
+        return tuple(int(v) for v in np.concatenate([[0], np.cumsum(sizes)]))
+
+    def flatten(self, weights: Sequence[np.ndarray]) -> np.ndarray:
+        """Keras-order weight list `[(*K, *shape)]` -> flat `(*K, P)`."""
+        weights = [np.asarray(w) for w in weights]
+        self._check_weights(weights)
+        batch = weights[0].shape[: weights[0].ndim - 2]
+        return np.concatenate([w.reshape(*batch, -1) for w in weights], axis=-1)
+
+    def unflatten(self, flat: np.ndarray) -> list[np.ndarray]:
+        """Flat `(*K, P)` -> Keras-order list of views `(*K, *shape)`."""
+        flat = np.asarray(flat)
+        if flat.ndim < 1 or flat.shape[-1] != self.n_params:
+            raise ValueError(
+                f"Argument `flat` must have {self.n_params} parameters on its last "
+                f"axis for layer_sizes={self.layer_sizes}. Received shape "
+                f"{flat.shape}."
+            )
+        o = self.offsets
+        batch = flat.shape[:-1]
+        return [
+            flat[..., o[i] : o[i + 1]].reshape(*batch, *s)
+            for i, s in enumerate(self.shapes)
+        ]
+
+    def _check_weights(self, weights: Sequence[np.ndarray]) -> tuple[int, ...]:
+        shapes = self.shapes
+        if len(weights) != len(shapes):
+            raise ValueError(
+                f"Argument `weights` must be a list of {len(shapes)} arrays in Keras "
+                f"get_weights() order for layer_sizes={self.layer_sizes}. Received "
+                f"{len(weights)} arrays."
+            )
+        batch = np.shape(weights[0])[: np.ndim(weights[0]) - 2]
+        for w, s, n in zip(weights, shapes, self.names, strict=True):
+            if tuple(np.shape(w)) != tuple(batch) + s:
+                raise ValueError(
+                    f"Weight `{n}` must have shape (*K, {', '.join(map(str, s))}) "
+                    f"with K={tuple(batch)}. Received shape {np.shape(w)}."
+                )
+        return tuple(batch)
+
+    # ------------------------------------------------------------------- init
+    def init_weights(
+        self, seed: int | Sequence[int] | np.ndarray = 0, dtype="float64"
+    ) -> list[np.ndarray]:
+        """Keras default initialisation: Glorot-uniform kernels, zero biases.
+
+        Kernels are uniform on `[-limit, limit)` with `limit = sqrt(6 / (n_in +
+        n_out))`, the distribution of Keras's `GlorotUniform`. The numbers come
+        from a counter-based hash of `(seed, layer, index)` (`hash_uniform`), so
+        many seeds are drawn at once and a seed always gives the same weights
+        whatever else is in the batch; they are not the numbers Keras would draw
+        (Keras uses JAX's threefry). For Keras's own numbers pass
+        `model.get_weights()` as `initial_weights`.
+
+        Args:
+            seed: a non-negative int (no model axis) or a sequence/array of them
+                (one leading model axis).
+            dtype: float dtype of the weights.
+
+        Returns:
+            Keras-order list of arrays, `(*K, *shape)`.
+        """
+        seeds = _check_seeds(seed)
+        dtype = _float_dtype(dtype)
+        out = []
+        for layer, (n_in, n_out) in enumerate(itertools.pairwise(self.layer_sizes)):
+            limit = np.sqrt(6.0 / (n_in + n_out))
+            u = hash_uniform(seeds, layer, n_in * n_out)
+            kernel = (limit * (2.0 * u - 1.0)).reshape(*seeds.shape, n_in, n_out)
+            out += [kernel.astype(dtype), np.zeros((*seeds.shape, n_out), dtype)]
+        return out
+
+    # --------------------------------------------------------- forward/backward
+    def forward(self, weights: Sequence[np.ndarray], X: np.ndarray) -> np.ndarray:
+        """Class probabilities of every model, Keras's float operation order.
+
+        Args:
+            weights: Keras-order list, `(*K, *shape)`.
+            X: inputs `(n, n_in)` shared by every model, or `(*K, n, n_in)`.
+
+        Returns:
+            Softmax probabilities `(*K, n, n_classes)`.
+        """
+        self._check_weights(weights)
+        return self._forward(weights, self._check_inputs(X, weights[0].dtype))[-1]
+
+    def loss(
+        self, weights: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray
+    ) -> np.ndarray:
+        """Keras's sparse categorical cross-entropy (mean over samples), `(*K,)`."""
+        return _crossentropy(self.forward(weights, X), self._check_labels(y, X))[0]
+
+    def loss_and_grad(
+        self, weights: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray
+    ) -> LossGrad:
+        """Loss, exact gradient and number correct of every model on one batch.
+
+        The loss is Keras's `sparse_categorical_crossentropy(from_logits=False)`
+        on softmax outputs: probabilities are renormalised, clipped to
+        `[1e-7, 1 - 1e-7]` and logged; the mean over the batch is the loss. The
+        gradient is the gradient of exactly that, as JAX differentiates it: zero
+        for a sample whose probability is clipped, ReLU derivative 0 at 0.
+
+        Args:
+            weights: Keras-order list, `(*K, *shape)`.
+            X: inputs `(n, n_in)` shared by every model, or `(*K, n, n_in)`.
+            y: integer labels `(n,)` or `(*K, n)`.
+
+        Returns:
+            `LossGrad(loss (*K,), grads (Keras order), correct (*K,))`.
+        """
+        self._check_weights(weights)
+        X = self._check_inputs(X, weights[0].dtype)
+        return self._loss_and_grad(weights, X, self._check_labels(y, X))
+
+    def _loss_and_grad(self, weights, X, y) -> LossGrad:
+        """`loss_and_grad` without argument checks (the training loop's path)."""
+        dtype = weights[0].dtype
+        acts = self._forward(weights, X)
+        p = acts[-1]
+        loss, g_logp, correct = _crossentropy(p, y, grad=True)
+        # jnp.log: d/dq = g / q; jnp.clip = minimum(1 - eps, maximum(eps, q)),
+        # whose derivative is 1 strictly inside, 1/2 at a tie, 0 outside.
+        s = np.sum(p, axis=-1, keepdims=True)
+        q = p / s
+        eps = dtype.type(EPSILON)
+        c = np.minimum(dtype.type(1.0 - EPSILON), np.maximum(eps, q))
+        g_c = g_logp / c
+        gate = ((q > eps).astype(dtype) + dtype.type(0.5) * (q == eps)) * (
+            (q < dtype.type(1.0 - EPSILON)) + dtype.type(0.5) * (q == 1 - eps)
+        )
+        g_q = g_c * gate
+        # q = p / s: JAX's division rule, transposed.
+        g_p = g_q / s - np.sum(g_q * p / (s * s), axis=-1, keepdims=True)
+        # softmax: y * (x_dot - sum(y * x_dot)), transposed.
+        g_z = p * g_p - p * np.sum(p * g_p, axis=-1, keepdims=True)
+        grads: list[np.ndarray] = []
+        n_layers = len(self.layer_sizes) - 1
+        for layer in range(n_layers - 1, -1, -1):
+            a_prev = acts[2 * layer]
+            kernel = weights[2 * layer]
+            grads.append(np.sum(g_z, axis=-2))
+            grads.append(np.swapaxes(a_prev, -1, -2) @ g_z)
+            if layer:
+                g_a = g_z @ np.swapaxes(kernel, -1, -2)
+                g_z = np.where(acts[2 * layer - 1] > 0, g_a, dtype.type(0))
+        grads.reverse()
+        return LossGrad(loss, tuple(grads), correct)
+
+    def _forward(self, weights: Sequence[np.ndarray], X: np.ndarray) -> list:
+        """`[X, z_0, relu(z_0), ..., z_last, softmax]` (pre-activations kept)."""
+        acts = [X]
+        a = X
+        n_layers = len(self.layer_sizes) - 1
+        for layer in range(n_layers):
+            kernel, bias = weights[2 * layer], weights[2 * layer + 1]
+            z = a @ kernel + bias[..., None, :]
+            if layer < n_layers - 1:
+                acts.append(z)
+                a = np.maximum(z, z.dtype.type(0))
+                acts.append(a)
+            else:
+                acts.append(_softmax(z))
+        return acts
+
+    def _check_inputs(self, X: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        X = np.asarray(X)
+        if X.ndim < 2 or X.shape[-1] != self.layer_sizes[0]:
+            raise ValueError(
+                f"Argument `X` must have shape (n, {self.layer_sizes[0]}) or "
+                f"(*K, n, {self.layer_sizes[0]}). Received shape {X.shape}."
+            )
+        return X.astype(dtype, copy=False)
+
+    def _check_labels(self, y: np.ndarray, X: np.ndarray) -> np.ndarray:
+        y = np.asarray(y)
+        if y.shape != X.shape[:-1] and y.shape != X.shape[-2:-1]:
+            raise ValueError(
+                f"Argument `y` must have shape {X.shape[:-1]} (one label per row of "
+                f"`X`). Received shape {y.shape}."
+            )
+        if y.dtype.kind not in "iu" or (
+            y.size and (y.min() < 0 or y.max() >= self.layer_sizes[-1])
+        ):
+            raise ValueError(
+                f"Argument `y` must hold integer labels in [0, "
+                f"{self.layer_sizes[-1] - 1}]. Received dtype {y.dtype}"
+                + (f", range [{y.min()}, {y.max()}]." if y.size else ".")
+            )
+        return y
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    """`jax.nn.softmax`: `exp(z - max) / sum(exp(z - max))` on the last axis."""
+    e = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def _crossentropy(p: np.ndarray, y: np.ndarray, grad: bool = False):
+    """Mean Keras cross-entropy `(*K,)`, d(loss)/d(log q) and the correct count."""
+    dtype = p.dtype
+    n = p.shape[-2]
+    q = p / np.sum(p, axis=-1, keepdims=True)
+    q = np.clip(q, dtype.type(EPSILON), dtype.type(1.0 - EPSILON))
+    y_b = np.broadcast_to(y, p.shape[:-1])
+    log_q_y = np.log(np.take_along_axis(q, y_b[..., None], axis=-1)[..., 0])
+    loss = -np.sum(log_q_y, axis=-1) / dtype.type(n)
+    correct = np.sum(np.argmax(p, axis=-1) == y_b, axis=-1)
+    if not grad:
+        return loss, None, correct
+    g_logp = np.zeros_like(p)
+    np.put_along_axis(g_logp, y_b[..., None], -1 / dtype.type(n), axis=-1)
+    return loss, g_logp, correct
+
+
+def hash_uniform(seeds: np.ndarray, stream: int, n: int) -> np.ndarray:
+    """Uniform `[0, 1)` float64 numbers `(*seeds.shape, n)` from a counter hash.
+
+    SplitMix64's finaliser applied to `(seed, stream, index)`: deterministic,
+    vectorised over seeds, and independent of how many seeds are drawn together.
+    """
+    return (_hash(seeds, stream, n) >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def permutations(seeds: np.ndarray, epoch: int, n: int) -> np.ndarray:
+    """The shuffle order of every seed for one epoch, `(*seeds.shape, n)` ints."""
+    return np.argsort(_hash(seeds, (1 << 32) + int(epoch), n), axis=-1, kind="stable")
+
+
+def _hash(seeds: np.ndarray, stream: int, n: int) -> np.ndarray:
+    seeds = np.asarray(seeds, dtype=np.uint64)
+    x = (
+        seeds[..., None] * np.uint64(0x9E3779B97F4A7C15)
+        + np.uint64((int(stream) * 0xD1B54A32D192ED03) & 0xFFFFFFFFFFFFFFFF)
+        + np.arange(n, dtype=np.uint64) * np.uint64(0x8CB92BA72F3D8DD7)
+    )
+    for shift, mult in ((30, 0xBF58476D1CE4E5B9), (27, 0x94D049BB133111EB)):
+        x = (x ^ (x >> np.uint64(shift))) * np.uint64(mult)
+    return (x ^ (x >> np.uint64(31))) & _MASK64
+
+
+def _check_seeds(seed) -> np.ndarray:
+    arr = np.asarray(seed)
+    if (
+        arr.dtype.kind not in "iu"
+        or arr.ndim > 1
+        or (arr.size and (arr.min() < 0 or arr.max() >= 2**63))
+    ):
+        raise ValueError(
+            "Argument `seed` must be a non-negative integer or a 1-D sequence of "
+            f"them. Received: seed={seed!r}"
+        )
+    return arr.astype(np.int64)
+
+
+def _float_dtype(dtype) -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is None or dt not in (np.float32, np.float64):
+        raise ValueError(
+            f'Argument `dtype` must be "float32" or "float64". Received: '
+            f"dtype={dtype!r}"
+        )
+    return dt

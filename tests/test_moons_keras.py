@@ -1,0 +1,84 @@
+"""`fit` against live Keras 3 `model.fit` (JAX backend), the article's ten configs.
+
+Protocol: Keras builds `Sequential([Input(2), Dense(12, relu), Dense(13, relu),
+Dense(13, relu), Dense(2, softmax)])` under `keras.utils.set_random_seed(SEED)`;
+its `get_weights()` are our `initial_weights`; both train 100 epochs with batch
+size 32 and `shuffle=False`; Keras runs `compile(..., jit_compile=True)` (the
+JAX default) and `fit(..., verbose=0)`. We compare `history.history["loss"]`.
+
+Measured conditioning (see the report in the issue): with Keras's seed-0
+weights, centered RMSprop in float64 reaches 4.3e-8 relative against Keras's
+jit run, while Keras's own eager (`jit_compile=False`) run differs from its jit
+run by 5.7e-8: the clip of the cross-entropy at 1 - 1e-7 makes the gradient
+discontinuous, and a last-ulp difference decides on which side a sample falls.
+Seeds 2, 3 and 4 are well conditioned for all ten configurations (worst 5.3e-10);
+the test uses seed 2. In float32 the RMSprop family separates from Keras after
+~10 (centered) to ~30 epochs (float32 cancellation in `v - m**2` and the same
+clip), as Keras's own eager and jit runs separate from each other; those two
+configurations are compared over their first 10 epochs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulator.moons import ARTICLE_CONFIGS, fit, make_moons
+
+from keras_reference import floatx, keras
+from moons_keras import keras_fit, keras_model
+
+pytestmark = pytest.mark.keras
+
+SEED = 2
+EPOCHS = 100
+FLOAT32_SHORT = {"RMSprop": 10, "RMSprop momentum centered": 10}
+CONFIG_IDS = [c.label.replace(" ", "_") for c in ARTICLE_CONFIGS]
+
+
+def keras_initial_weights(seed: int, dtype: str) -> list[np.ndarray]:
+    k = keras()
+    with floatx(dtype):
+        k.utils.set_random_seed(seed)
+        return keras_model((2, 12, 13, 13, 2), dtype).get_weights()
+
+
+def compare(config, dtype: str, epochs: int, seed: int = SEED, jit_compile=True):
+    X, y = make_moons()
+    w0 = keras_initial_weights(seed, dtype)
+    opt = config.optimizer()
+    k_loss, k_acc, _ = keras_fit(
+        opt, X, y, w0, epochs, dtype=dtype, jit_compile=jit_compile
+    )
+    ours = fit(opt, epochs, initial_weights=w0, shuffle=False, dtype=dtype)
+    return ours, k_loss, k_acc
+
+
+@pytest.mark.parametrize("config", ARTICLE_CONFIGS, ids=CONFIG_IDS)
+def test_float64_loss_matches_keras_to_1e8_relative_over_100_epochs(config):
+    ours, k_loss, k_acc = compare(config, "float64", EPOCHS)
+    rel = np.abs(ours.loss - k_loss) / np.abs(k_loss)
+    assert rel.max() <= 1e-8, f"{config.label}: max relative error {rel.max():.3g}"
+    np.testing.assert_array_equal(ours.accuracy, k_acc)
+
+
+@pytest.mark.parametrize("config", ARTICLE_CONFIGS, ids=CONFIG_IDS)
+def test_float32_loss_matches_keras_float32(config):
+    epochs = FLOAT32_SHORT.get(config.label, EPOCHS)
+    ours, k_loss, _ = compare(config, "float32", epochs)
+    assert ours.weights.dtype == np.float32
+    err = np.abs(ours.loss - k_loss)
+    assert err.max() <= 1e-3, f"{config.label}: max absolute error {err.max():.3g}"
+    # The first epochs agree to float32 rounding, not merely to 1e-3.
+    np.testing.assert_allclose(ours.loss[:5], k_loss[:5], rtol=1e-5)
+
+
+@pytest.mark.slow
+def test_float32_centered_rmsprop_is_not_reproducible_even_within_keras():
+    """The reason for the short float32 RMSprop comparison: Keras's own eager
+    and jit runs separate by more than 1e-3 within 100 epochs."""
+    config = ARTICLE_CONFIGS[5]
+    assert config.label == "RMSprop momentum centered"
+    _, jit_loss, _ = compare(config, "float32", EPOCHS)
+    _, eager_loss, _ = compare(config, "float32", EPOCHS, jit_compile=False)
+    assert np.abs(jit_loss - eager_loss).max() > 1e-3

@@ -1,0 +1,183 @@
+"""The batched MLP: layout, initialisation, Keras loss and its exact gradient."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulator.moons import MLP, make_moons
+from simulator.moons.mlp import EPSILON
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_moons()
+
+
+def perturbed_weights(model, seed, scale=0.3):
+    rng = np.random.default_rng(seed)
+    return [w + scale * rng.standard_normal(w.shape) for w in model.init_weights(seed)]
+
+
+def test_layout_matches_keras_get_weights_order():
+    m = MLP()
+    assert m.shapes == ((2, 12), (12,), (12, 13), (13,), (13, 13), (13,), (13, 2), (2,))
+    assert m.n_params == 2 * 12 + 12 + 12 * 13 + 13 + 13 * 13 + 13 + 13 * 2 + 2
+    assert m.names[:3] == ("dense/kernel", "dense/bias", "dense_1/kernel")
+    w = perturbed_weights(m, 0)
+    flat = m.flatten(w)
+    assert flat.shape == (m.n_params,)
+    for a, b in zip(m.unflatten(flat), w, strict=True):
+        np.testing.assert_array_equal(a, b)
+    batched = m.init_weights([3, 4])
+    assert m.flatten(batched).shape == (2, m.n_params)
+
+
+def test_glorot_uniform_init_seeded_and_batch_independent():
+    m = MLP((2, 30, 40, 3))
+    one = m.init_weights(5)
+    many = m.init_weights([7, 5, 9])
+    for a, b in zip(one, many, strict=True):
+        np.testing.assert_array_equal(a, b[1])  # a seed's weights ignore the batch
+    assert not np.array_equal(many[0][0], many[0][2])
+    for i, (n_in, n_out) in enumerate([(2, 30), (30, 40), (40, 3)]):
+        kernel, bias = many[2 * i], many[2 * i + 1]
+        limit = np.sqrt(6 / (n_in + n_out))
+        assert np.all(np.abs(kernel) <= limit)
+        assert np.abs(kernel).max() > 0.9 * limit  # fills the Glorot interval
+        assert np.all(bias == 0)
+    assert m.init_weights(5, dtype="float32")[0].dtype == np.float32
+
+
+def central_differences(model, weights, X, y, h=1e-6):
+    flat = model.flatten(weights)
+    out = np.empty_like(flat)
+    for i in range(flat.size):
+        e = np.zeros_like(flat)
+        e[i] = h
+        up = model.loss(model.unflatten(flat + e), X, y)
+        down = model.loss(model.unflatten(flat - e), X, y)
+        out[i] = (up - down) / (2 * h)
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_gradient_matches_central_differences(data, seed):
+    X, y = data
+    m = MLP()
+    w = perturbed_weights(m, seed)
+    res = m.loss_and_grad(w, X[:64], y[:64])
+    fd = central_differences(m, w, X[:64], y[:64])
+    np.testing.assert_allclose(m.flatten(res.grads), fd, rtol=1e-6, atol=1e-9)
+
+
+def test_gradient_is_zero_where_probabilities_are_clipped(data):
+    """Confident samples (p > 1 - 1e-7) add a constant to the loss: zero gradient."""
+    X, y = data
+    m = MLP((2, 8, 2))
+    w = perturbed_weights(m, 3, scale=1.0)
+    w[2] = w[2] * 40.0  # very confident outputs
+    p = m.forward(w, X)
+    clipped = np.take_along_axis(p, y[:, None], -1)[:, 0] >= 1 - EPSILON
+    assert 0 < clipped.sum() < len(y)  # a mix of clipped and unclipped samples
+    res = m.loss_and_grad(w, X, y)
+    np.testing.assert_allclose(
+        m.flatten(res.grads), central_differences(m, w, X, y), rtol=1e-5, atol=1e-9
+    )
+    # Only the clipped samples: exactly zero gradient, loss -log(1 - 1e-7).
+    only = m.loss_and_grad(w, X[clipped], y[clipped])
+    assert all(np.all(g == 0) for g in only.grads)
+    np.testing.assert_allclose(only.loss, -np.log(1 - EPSILON), rtol=1e-12)
+
+
+def test_batched_models_equal_a_loop_over_single_models(data):
+    X, y = data
+    m = MLP()
+    seeds = [0, 1, 2, 3]
+    w = [
+        wi + 0.1 * np.random.default_rng(9).standard_normal(wi.shape)
+        for wi in m.init_weights(seeds)
+    ]
+    idx = np.stack([np.random.default_rng(s).permutation(300)[:32] for s in seeds])
+    batched = m.loss_and_grad(w, X[idx], y[idx])
+    shared = m.loss_and_grad(w, X[:32], y[:32])
+    for k in range(len(seeds)):
+        wk = [wi[k] for wi in w]
+        single = m.loss_and_grad(wk, X[idx[k]], y[idx[k]])
+        assert batched.loss[k] == single.loss
+        assert batched.correct[k] == single.correct
+        for a, b in zip(batched.grads, single.grads, strict=True):
+            np.testing.assert_array_equal(a[k], b)
+        single = m.loss_and_grad(wk, X[:32], y[:32])
+        assert shared.loss[k] == single.loss
+        for a, b in zip(shared.grads, single.grads, strict=True):
+            np.testing.assert_array_equal(a[k], b)
+
+
+@pytest.mark.keras
+def test_loss_and_gradient_match_jax_autodiff_of_keras_ops(data):
+    import jax
+    import jax.numpy as jnp
+
+    from keras_reference import keras
+
+    k = keras()
+    X, y = data
+    m = MLP()
+    w = perturbed_weights(m, 4)
+
+    def keras_loss(ws, xb, yb):
+        a = xb
+        for layer in range(4):
+            z = a @ ws[2 * layer] + ws[2 * layer + 1]
+            a = jax.nn.relu(z) if layer < 3 else jax.nn.softmax(z)
+        per_sample = k.ops.sparse_categorical_crossentropy(yb, a)
+        return k.ops.divide_no_nan(jnp.sum(per_sample), jnp.asarray(float(len(yb))))
+
+    value_and_grad = jax.jit(jax.value_and_grad(keras_loss))
+    for sl in (slice(0, 32), slice(288, 300), slice(0, 300)):
+        ref_loss, ref_grads = value_and_grad([jnp.asarray(a) for a in w], X[sl], y[sl])
+        ours = m.loss_and_grad(w, X[sl], y[sl])
+        np.testing.assert_allclose(ours.loss, float(ref_loss), rtol=1e-14)
+        for a, b in zip(ours.grads, ref_grads, strict=True):
+            b = np.asarray(b)
+            assert np.max(np.abs(a - b)) <= 1e-14 * np.max(np.abs(b))
+
+
+def test_forward_is_a_probability_distribution(data):
+    X, _ = data
+    m = MLP((2, 5, 3))
+    p = m.forward(m.init_weights([0, 1]), X)
+    assert p.shape == (2, 300, 3)
+    np.testing.assert_allclose(p.sum(-1), 1.0, rtol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "match"),
+    [((2,), "layer_sizes"), ((2, 0, 2), "layer_sizes"), ((2, 4, 1), "classes")],
+)
+def test_bad_layer_sizes(sizes, match):
+    with pytest.raises(ValueError, match=match):
+        MLP(sizes)
+
+
+def test_bad_inputs(data):
+    X, y = data
+    m = MLP()
+    w = m.init_weights(0)
+    with pytest.raises(ValueError, match="weights"):
+        m.loss(w[:-1], X, y)
+    with pytest.raises(ValueError, match=r"dense_3/bias"):
+        m.loss([*w[:-1], np.zeros(3)], X, y)
+    with pytest.raises(ValueError, match="`X`"):
+        m.loss(w, X[:, :1], y)
+    with pytest.raises(ValueError, match="`y`"):
+        m.loss(w, X, y[:-1])
+    with pytest.raises(ValueError, match=r"labels in \[0, 1\]"):
+        m.loss(w, X, y + 1)
+    with pytest.raises(ValueError, match="`seed`"):
+        m.init_weights(-1)
+    with pytest.raises(ValueError, match="`dtype`"):
+        m.init_weights(0, dtype="int32")
+    with pytest.raises(ValueError, match="`flat`"):
+        m.unflatten(np.zeros(3))
