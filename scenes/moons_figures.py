@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
+from matplotlib.ticker import LogFormatterSciNotation, LogLocator
 
 from scenes.curves import plot_loss_curves, plot_loss_small_multiples
 from scenes.output import save_figure
@@ -20,6 +21,7 @@ __all__ = [
     "KERAS_NOTES",
     "plot_decision_boundary",
     "plot_moons_landscape",
+    "plot_slice_faithfulness",
     "render_article",
 ]
 
@@ -82,64 +84,144 @@ def plot_article_claims(many: moons.ManyHistory, ax: Axes) -> None:
 def plot_moons_landscape(
     plane: moons.Plane,
     grid: moons.LossGrid,
-    paths: Sequence[tuple[str, moons.Projection]],
+    paths: Sequence[tuple[str, moons.Projection, int]],
     ax: Axes,
     *,
     levels: int = 30,
 ) -> Any:
     """Loss on a plane (log contours) with projected training paths.
 
-    The legend gives each path's largest off-plane distance and the largest gap
-    between the true loss and the loss the slice shows, so a reader sees how
-    faithful the picture is.
+    Args:
+        plane: the plane.
+        grid: `plane.loss_grid(...)`.
+        paths: `(label, projection, style index)` per path; the style index keeps
+            colours consistent with the loss-curve figures.
+        ax: axes to draw into.
+        levels: contour levels.
     """
     lo, hi = float(np.nanmin(grid.loss)), float(np.nanmax(grid.loss))
-    lv = np.geomspace(max(lo, 1e-6), hi, levels)
-    cs = ax.contourf(grid.alpha, grid.beta, np.maximum(grid.loss, lv[0]), levels=lv,
-                     cmap=CONTOUR_CMAP, norm=LogNorm(lv[0], lv[-1]))  # fmt: skip
-    ax.contour(grid.alpha, grid.beta, grid.loss, levels=lv[::3], colors="#2B3A4A",
-               linewidths=0.3, alpha=0.4)  # fmt: skip
+    lv = np.geomspace(max(lo, 1e-8), hi, levels)
+    cs = ax.contourf(
+        grid.alpha,
+        grid.beta,
+        np.maximum(grid.loss, lv[0]),
+        levels=lv,
+        cmap=CONTOUR_CMAP,
+        norm=LogNorm(lv[0], lv[-1]),
+    )
+    ax.contour(
+        grid.alpha,
+        grid.beta,
+        grid.loss,
+        levels=lv[::3],
+        colors="#2B3A4A",
+        linewidths=0.3,
+        alpha=0.4,
+    )
     bar = ax.figure.colorbar(cs, ax=ax, pad=0.02)
+    bar.set_ticks(LogLocator().tick_values(lv[0], lv[-1]))
+    bar.ax.yaxis.set_major_formatter(LogFormatterSciNotation())
+    bar.ax.set_ylim(lv[0], lv[-1])
     bar.set_label("training loss on the plane (log scale)")
-    for i, (label, proj) in enumerate(paths):
-        style = series_style(i)
-        rel_gap = np.max(np.abs(proj.true_loss - proj.slice_loss) / proj.true_loss)
-        ax.plot(proj.coords[:, 0], proj.coords[:, 1], color=style["color"],
-                linestyle=style["linestyle"], linewidth=1.6,
-                label=f"{label}: off-plane ≤ {proj.off_plane.max():.2g}, "
-                      f"slice vs true loss ≤ {rel_gap:.0%}")  # fmt: skip
-        ax.scatter(*proj.coords[0], marker="o", s=30, c="white", edgecolors="black",
-                   zorder=5)  # fmt: skip
-        ax.scatter(*proj.coords[-1], marker=style["marker"], s=50, c=style["color"],
-                   edgecolors="black", zorder=5)  # fmt: skip
-    kind = {"pca": "PCA plane", "random": "random filter-normalised plane",
-            "through": "plane through three points"}[plane.kind]  # fmt: skip
+    for label, proj, index in paths:
+        style = series_style(index)
+        ax.plot(
+            proj.coords[:, 0],
+            proj.coords[:, 1],
+            color=style["color"],
+            linestyle=style["linestyle"],
+            linewidth=1.8,
+            label=f"{label} (off the plane by up to {proj.off_plane.max():.2g})",
+        )
+        ax.scatter(
+            *proj.coords[0], marker="o", s=30, c="white", edgecolors="black", zorder=5
+        )
+        ax.scatter(
+            *proj.coords[-1],
+            marker=style["marker"],
+            s=50,
+            c=style["color"],
+            edgecolors="black",
+            zorder=5,
+        )
+    kind = {
+        "pca": "PCA plane",
+        "random": "random filter-normalised plane",
+        "through": "plane through three points",
+    }[plane.kind]
     if plane.explained_variance_ratio is not None:
         ev = plane.explained_variance_ratio
-        kind += f" (explains {ev[0]:.0%} + {ev[1]:.0%} of the path's variance)"
+        kind += (
+            f" of the Adam path (explains {ev[0]:.0%} + {ev[1]:.0%} of its variance)"
+        )
+    ax.set_xlim(grid.alpha[0], grid.alpha[-1])
+    ax.set_ylim(grid.beta[0], grid.beta[-1])
     ax.set_xlabel("α (first direction)")
     ax.set_ylabel("β (second direction)")
     ax.set_title(kind, fontsize=9)
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), frameon=False)
     return cs
 
 
-def plot_decision_boundary(history: moons.FitHistory, ax: Axes, *, row: int = -1) -> Any:
+def plot_slice_faithfulness(
+    paths: Sequence[tuple[str, moons.Projection, int]], ax: Axes
+) -> None:
+    """True loss (solid) against the loss the slice shows (dotted) along each path.
+
+    Where they part, the 2D picture is not where the network really was.
+    """
+    for label, proj, index in paths:
+        color = series_style(index)["color"]
+        rows = np.arange(len(proj.true_loss))
+        ax.plot(rows, proj.true_loss, color=color, linewidth=1.6, label=label)
+        ax.plot(rows, proj.slice_loss, color=color, linewidth=1.2, linestyle=":")
+    ax.plot([], [], color="black", linewidth=1.6, label="true loss")
+    ax.plot(
+        [], [], color="black", linewidth=1.2, linestyle=":", label="loss on the slice"
+    )
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training loss (log scale)")
+    ax.set_title("How faithful is the plane?", fontsize=9)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+
+
+def plot_decision_boundary(
+    history: moons.FitHistory, ax: Axes, *, row: int = -1
+) -> Any:
     """P(class 1) over the input plane with the data, at a recorded step."""
     xx, yy, prob = moons.decision_boundary(history, 200, row=row)
-    X, y = moons.make_moons(**{k: v for k, v in history.metadata.get(
-        "data", {}).items() if k in ("n_samples", "noise", "random_state")})  # fmt: skip
-    mesh = ax.contourf(xx, yy, prob[..., 1], levels=np.linspace(0, 1, 11), cmap="PuOr",
-                       alpha=0.8)  # fmt: skip
+    X, y = moons.make_moons(
+        **{
+            k: v
+            for k, v in history.metadata.get("data", {}).get("make_moons", {}).items()
+            if k in ("n_samples", "noise", "random_state")
+        }
+    )
+    mesh = ax.contourf(
+        xx, yy, prob[..., 1], levels=np.linspace(0, 1, 11), cmap="PuOr", alpha=0.8
+    )
     ax.contour(xx, yy, prob[..., 1], levels=[0.5], colors="black", linewidths=1.2)
     for cls, color, marker in ((0, OKABE_ITO[0], "o"), (1, OKABE_ITO[4], "s")):
-        ax.scatter(X[y == cls, 0], X[y == cls, 1], s=10, c=color, marker=marker,
-                   edgecolors="black", linewidths=0.3, label=f"class {cls}")  # fmt: skip
+        ax.scatter(
+            X[y == cls, 0],
+            X[y == cls, 1],
+            s=10,
+            c=color,
+            marker=marker,
+            edgecolors="black",
+            linewidths=0.3,
+            label=f"class {cls}",
+        )
     bar = ax.figure.colorbar(mesh, ax=ax, pad=0.02)
     bar.set_label("P(class 1)")
     acc = history.accuracy[-1] if row == -1 else np.nan
-    ax.set_title(f"Decision boundary after training ({history.metadata['text']}); "
-                 f"accuracy {acc:.1%}", fontsize=9)  # fmt: skip
+    ax.set_title(
+        f"Decision boundary after training ({history.metadata['optimizer']}); "
+        f"accuracy {acc:.1%}",
+        fontsize=9,
+    )
     ax.legend(fontsize=7, loc="lower left")
     ax.set_xlabel("x₁")
     ax.set_ylabel("x₂")
@@ -165,42 +247,76 @@ def render_article(
     out.mkdir(parents=True, exist_ok=True)
     configs = moons.ARTICLE_CONFIGS
     epochs = [max(1, round(c.epochs * epochs_scale)) for c in configs]
-    many = moons.fit_many([c.text for c in configs], list(range(seeds)), epochs,
-                          labels=[c.label for c in configs], record="epoch")  # fmt: skip
-    meta = {**many.metadata, "seeds": list(range(seeds)), "epochs": epochs,
-            "epochs_scale": epochs_scale}  # fmt: skip
+    many = moons.fit_many(
+        [c.text for c in configs],
+        list(range(seeds)),
+        epochs,
+        labels=[c.label for c in configs],
+        record="epoch",
+    )
+    meta = {
+        **many.metadata,
+        "seeds": list(range(seeds)),
+        "epochs": epochs,
+        "epochs_scale": epochs_scale,
+    }
     written = []
 
     fig = plt.figure(figsize=(16, 6.5), layout="constrained")
     left, right = fig.subfigures(1, 2, width_ratios=[1.1, 1])
     ax = left.subplots()
-    plot_loss_curves(_curves(many), ax, xlabel="epoch", band="range",
-                     title="moons MLP (2-12-13-13-2), batch 32: epoch loss as Keras "
-                           "reports it")  # fmt: skip
+    plot_loss_curves(
+        _curves(many),
+        ax,
+        xlabel="epoch",
+        band="range",
+        title="moons MLP (2-12-13-13-2), batch 32: epoch loss as Keras reports it",
+    )
     plot_article_claims(many, right.subplots())
     written += save_figure(fig, out / "moons_curves.png", meta)
     plt.close(fig)
 
     fig = plt.figure(figsize=(15, 7), layout="constrained")
-    plot_loss_small_multiples(_curves(many), fig, xlabel="epoch", band="range",
-                              title="One panel per configuration (median and range "
-                                    f"over {seeds} seeds)")  # fmt: skip
+    plot_loss_small_multiples(
+        _curves(many),
+        fig,
+        xlabel="epoch",
+        band="range",
+        title=f"One panel per configuration (median and range over {seeds} seeds)",
+    )
     written += save_figure(fig, out / "moons_curves_panels.png", meta)
     plt.close(fig)
 
     # Landscape: the PCA plane of Adam's path (seed 0), with the paths of a few
     # configurations that start from the same initial weights.
+    labels = [c.label for c in configs]
     chosen = ["SGD momentum", "RMSprop", "Adam", "Lion"]
-    histories = [(label, many.history(label, 0)) for label in chosen]
-    adam = dict(histories)["Adam"]
-    plane = moons.pca_plane(adam)
-    grid = plane.loss_grid(61)
-    paths = [(label, plane.project(h)) for label, h in histories]
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(15, 7), layout="constrained")
+    histories = {label: many.history(label, 0) for label in chosen}
+    plane = moons.pca_plane(histories["Adam"])
+    paths = [
+        (label, plane.project(histories[label]), labels.index(label))
+        for label in chosen
+    ]
+    coords = np.concatenate([p.coords for _, p, _ in paths])
+    lo, hi = coords.min(axis=0), coords.max(axis=0)
+    pad = 0.15 * (hi - lo) + 1e-9
+    window = ((lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1]))
+    grid = plane.loss_grid(61, window)
+    fig, (a1, a2, a3) = plt.subplots(
+        1, 3, figsize=(20, 6.5), layout="constrained", width_ratios=[1.2, 0.8, 1]
+    )
     plot_moons_landscape(plane, grid, paths, a1)
-    plot_decision_boundary(adam, a2)
-    written += save_figure(fig, out / "moons_landscape.png",
-                           {**meta, "plane": plane.metadata,
-                            "plane_kind": plane.kind})  # fmt: skip
+    plot_slice_faithfulness(paths, a2)
+    plot_decision_boundary(histories["Adam"], a3)
+    written += save_figure(
+        fig,
+        out / "moons_landscape.png",
+        {
+            **meta,
+            "plane": plane.metadata,
+            "plane_kind": plane.kind,
+            "grid_window": window,
+        },
+    )
     plt.close(fig)
     return written

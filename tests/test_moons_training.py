@@ -146,7 +146,7 @@ def test_metadata_and_save_load_round_trip(tmp_path):
         np.testing.assert_array_equal(a, b)
     assert back.labels == many.labels
     assert back.metadata == meta
-    hist = many.history("SGD()", 1)
+    hist = many.history("SGD(learning_rate=0.01)", 1)
     again = FitHistory.load(hist.save(tmp_path / "one.npz"))
     np.testing.assert_array_equal(again.weights, hist.weights)
     assert again.metadata == hist.metadata

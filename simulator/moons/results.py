@@ -2,76 +2,23 @@
 
 from __future__ import annotations
 
-import json
-import platform
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from simulator.metadata import jsonable, load_archive, package_versions, save_archive
 from simulator.moons.mlp import MLP
 
 __all__ = ["FitHistory", "ManyHistory", "jsonable", "package_versions"]
 
 
-def package_versions() -> dict[str, str]:
-    """Versions of Python, numpy, scipy and optiscape (recorded with every result)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    import scipy
-
-    try:
-        ours = version("optiscape")
-    except PackageNotFoundError:  # pragma: no cover - running from a checkout
-        ours = "unknown"
-    return {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "optiscape": ours,
-    }
-
-
-def jsonable(value: Any) -> Any:
-    """Converts configs (numpy scalars/arrays, schedules, tuples) to JSON values."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if hasattr(value, "get_config"):
-        return {
-            "class_name": type(value).__name__,
-            "config": jsonable(value.get_config()),
-        }
-    return repr(value)
-
-
 def _save(path: str | Path, arrays: dict[str, np.ndarray], metadata: dict) -> Path:
-    path = Path(path)
-    if path.suffix != ".npz":
-        path = path.with_suffix(path.suffix + ".npz")
-    text = json.dumps(jsonable(metadata), sort_keys=True)
-    np.savez_compressed(path, metadata=np.array(text), **arrays)
-    return path
+    return save_archive(path, arrays, metadata)
 
 
 def _load(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
-    try:
-        with np.load(Path(path), allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files}
-        metadata = json.loads(str(arrays.pop("metadata")))
-    except Exception as exc:
-        raise ValueError(
-            f"Could not read a moons result from {str(path)!r}: {exc}"
-        ) from None
-    return arrays, metadata
+    return load_archive(path)
 
 
 @dataclass
