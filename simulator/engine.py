@@ -266,7 +266,11 @@ def simulate(
     shared = {
         "surface": surface.to_config(),
         "surface_name": surface.name,
-        "starts": start_arr.tolist(),
+        # Up to 256 starts are listed; more are described (they are row 0 of
+        # every trace's positions, saved with it).
+        "starts": start_arr.tolist()
+        if start_arr.size <= 512
+        else {"shape": list(start_arr.shape), "stored_in": "positions[0]"},
         "steps": steps,
         "record_every": record_every,
         "record": list(record),
@@ -332,17 +336,23 @@ def _status(x: np.ndarray, g: np.ndarray, minima, others, tol: float) -> np.ndar
     length-2 axis costs a generic reduction per call, several times slower.
     """
     tol2 = tol * tol
-    x0, x1 = x[..., 0, None], x[..., 1, None]
+    x0, x1 = x[..., 0], x[..., 1]
     status = np.full(x.shape[:-1], -1, dtype=np.int64)
     with np.errstate(invalid="ignore", over="ignore"):
         if len(others):
-            d2 = ((x0 - others[:, 0]) ** 2 + (x1 - others[:, 1]) ** 2).min(axis=-1)
-            status[d2 <= tol2] = -2
+            d2 = (x0[..., None] - others[:, 0]) ** 2 + (
+                x1[..., None] - others[:, 1]
+            ) ** 2
+            status[d2.min(axis=-1) <= tol2] = -2
         status[g[..., 0] ** 2 + g[..., 1] ** 2 <= tol2] = -2
-        if len(minima):
-            d2 = (x0 - minima[:, 0]) ** 2 + (x1 - minima[:, 1]) ** 2
+        if len(minima) == 1:  # the common case: no argmin over one candidate
+            status[(x0 - minima[0, 0]) ** 2 + (x1 - minima[0, 1]) ** 2 <= tol2] = 0
+        elif len(minima):
+            d2 = (x0[..., None] - minima[:, 0]) ** 2 + (
+                x1[..., None] - minima[:, 1]
+            ) ** 2
             nearest = d2.argmin(axis=-1)
-            near = d2.min(axis=-1) <= tol2
+            near = np.take_along_axis(d2, nearest[..., None], axis=-1)[..., 0] <= tol2
             status[near] = nearest[near]
     return status
 
@@ -528,7 +538,11 @@ def _buffer(shape: tuple, dtype: np.dtype, fill: float | None = None) -> np.ndar
     if nbytes < 16 * 2**20:
         out = np.empty(shape, dtype)
     else:
-        out = np.frombuffer(mmap.mmap(-1, nbytes), dtype=dtype).reshape(shape)
+        # MAP_POPULATE faults every page in at once (one kernel call instead of
+        # one fault per 4 KiB page as the recording fills).
+        flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | getattr(mmap, "MAP_POPULATE", 0)
+        out = np.frombuffer(mmap.mmap(-1, nbytes, flags=flags), dtype=dtype)
+        out = out.reshape(shape)
     if fill is not None:
         out.fill(fill)
     return out
