@@ -124,6 +124,24 @@ def _draw(ax: Axes, s: Series, index: int, band: str | None, art: CurveArtists) 
         )
 
 
+def _set_scale(ax: Axes, series: list[Series], log: bool) -> str:
+    """Log y when asked; symlog when some loss is <= 0 (a log axis would drop it).
+
+    Surfaces such as the saddle are unbounded below: their losses cross zero, and
+    a log axis would silently cut every curve there.
+    """
+    if not log:
+        return "linear"
+    values = np.concatenate([s.y[np.isfinite(s.y)].ravel() for s in series])
+    if values.size and values.min() <= 0:
+        nonzero = np.abs(values[values != 0])
+        linthresh = float(np.percentile(nonzero, 5)) if nonzero.size else 1.0
+        ax.set_yscale("symlog", linthresh=linthresh)
+        return "symlog"
+    ax.set_yscale("log")
+    return "log"
+
+
 def plot_loss_curves(
     data: Any,
     ax: Axes | None = None,
@@ -160,19 +178,24 @@ def plot_loss_curves(
     art = CurveArtists(axes=[ax])
     for i, s in enumerate(series):
         _draw(ax, s, i, band, art)
-    if log:
-        ax.set_yscale("log")
+    scale = _set_scale(ax, series, log)
     ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel + (" (log scale)" if log else ""))
+    ax.set_ylabel(
+        ylabel + {"log": " (log scale)", "symlog": " (symlog scale)"}.get(scale, "")
+    )
     ax.grid(True, which="major", alpha=0.3)
     if title:
         ax.set_title(title, fontsize=10)
     if legend:
         note = {"iqr": "bands: 25–75th percentile", "range": "bands: min–max"}
+        # Many series: beside the axes, where it hides no curve.
+        outside = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0)} if len(
+            series) > 5 else {}  # fmt: skip
         art.legend = ax.legend(
             fontsize=8,
             title=note.get(band) if any(s.runs > 1 for s in series) else None,
             title_fontsize=8,
+            **outside,
         )
     return art
 
@@ -203,8 +226,7 @@ def plot_loss_small_multiples(
         _draw(ax, s, i, band, art)
         note = f"\n{s.diverged} of {s.runs} diverged" if s.diverged else ""
         ax.set_title(s.label + note, fontsize=8)
-        if log:
-            ax.set_yscale("log")
+        _set_scale(ax, series, log)
         ax.grid(True, alpha=0.3)
         if i % ncols == 0:
             ax.set_ylabel(ylabel)

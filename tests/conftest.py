@@ -34,12 +34,17 @@ def pytest_terminal_summary(terminalreporter):
     import json
     from pathlib import Path
 
-    path = Path(__file__).parent / ".parity_report.json"
-    if not path.exists():
+    paths = sorted(Path(__file__).parent.glob(".parity_report.*.json"))
+    if not paths:
         return
-    report = json.loads(path.read_text())
+    report: dict[str, dict[str, float]] = {}
+    for path in paths:  # one per xdist worker: keep the worst of each
+        for name, errors in json.loads(path.read_text()).items():
+            entry = report.setdefault(name, {})
+            for dtype, value in errors.items():
+                entry[dtype] = max(entry.get(dtype, 0.0), value)
+        path.unlink()
     terminalreporter.section("worst relative error against live Keras")
     for name, errors in sorted(report.items()):
         text = ", ".join(f"{k}: {v:.3g}" for k, v in sorted(errors.items()))
         terminalreporter.write_line(f"{name:28s} {text}")
-    path.unlink()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -72,7 +73,9 @@ def _record(name: str, dtype: str, error: float) -> None:
 @pytest.fixture(scope="module", autouse=True)
 def _write_report():
     yield
-    path = Path(__file__).parent / ".parity_report.json"
+    # One file per pytest-xdist worker; conftest merges them in the summary.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    path = Path(__file__).parent / f".parity_report.{worker}.json"
     path.write_text(json.dumps(REPORT, indent=1, sort_keys=True))
 
 
