@@ -34,6 +34,8 @@ def pytest_terminal_summary(terminalreporter):
     import json
     from pathlib import Path
 
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # only the controller reports, after every worker wrote its file
     paths = sorted(Path(__file__).parent.glob(".parity_report.*.json"))
     if not paths:
         return
