@@ -145,16 +145,20 @@ def draw_contours(
         bar = ax.figure.colorbar(cs, ax=ax, pad=0.02, fraction=0.046)
         bar.set_label(label + (" (log scale)" if log else ""))
         if log:
-            # Contour levels are geometric but arbitrary: tick at the decades.
-            bar.set_ticks(LogLocator().tick_values(lvls[0], lvls[-1]))
-            bar.ax.yaxis.set_major_formatter(LogFormatterSciNotation())
-            bar.ax.set_ylim(lvls[0], lvls[-1])
+            _log_ticks(bar, lvls[0], lvls[-1])
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     ax.set_aspect("auto")
     return cs, bar
+
+
+def _log_ticks(bar: Any, lo: float, hi: float) -> None:
+    """Contour levels are geometric but arbitrary: tick a log colour bar at decades."""
+    bar.set_ticks(LogLocator().tick_values(lo, hi))
+    bar.ax.yaxis.set_major_formatter(LogFormatterSciNotation())
+    bar.ax.set_ylim(lo, hi)
 
 
 def _equal_area_levels(Z: np.ndarray, levels: int) -> np.ndarray:
@@ -232,6 +236,7 @@ def plot_race(
     legend: bool | str = "below",
     title: str | bool = True,
     max_particles: int = 200,
+    first_style: int = 0,
 ) -> RaceArtists:
     """Paths of one or several optimizers over the surface's contours.
 
@@ -256,6 +261,8 @@ def plot_race(
         title: True for a title generated from the configuration, a string, or
             False.
         max_particles: draw at most this many particles per trace.
+        first_style: style index of the first trace (panels keep each
+            optimizer's colour, marker and line style from the overlay).
 
     Returns:
         `RaceArtists`.
@@ -277,7 +284,7 @@ def plot_race(
         ax.set_xlim(*view[0])
         ax.set_ylim(*view[1])
     handles: list[Any] = []
-    for i, trace in enumerate(traces):
+    for i, trace in enumerate(traces, start=first_style):
         style = series_style(i)
         pos = _drawable(_flat(trace, trace.positions), view)
         valid = _valid_rows(trace)
@@ -696,11 +703,8 @@ def plot_race_panels(
             legend=False,
             title=False,
             max_particles=max_particles,
+            first_style=i,
         )
-        style = series_style(i)
-        for line in art.paths[trace.label]:
-            line.set_color(style["color"])
-            line.set_linestyle(style["linestyle"])
         if trace.diverged.any():
             n_div, last = int(trace.diverged.sum()), trace.diverged_step.max()
             outcome = f"{n_div} diverged (by step {last})"
@@ -716,6 +720,8 @@ def plot_race_panels(
         ax.set_visible(False)
     if cs is not None:
         bar = fig.colorbar(cs, ax=axes[:n].tolist(), shrink=0.8, pad=0.01)
+        if isinstance(cs.norm, LogNorm):
+            _log_ticks(bar, cs.levels[0], cs.levels[-1])
         bar.set_label(
             "f(x, y)"
             + (" (log scale)" if (surface.log_contours if log is None else log) else "")
