@@ -237,12 +237,11 @@ def render_article(
         out: output directory.
         seeds: seeds 0..seeds-1 for every configuration.
         epochs_scale: multiply the article's epochs (800 / 100) by this.
-        progress: unused for now (training is one vectorised run).
+        progress: show a progress bar while training.
 
     Returns:
         The image paths written.
     """
-    del progress
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     configs = moons.ARTICLE_CONFIGS
@@ -253,6 +252,7 @@ def render_article(
         epochs,
         labels=[c.label for c in configs],
         record="epoch",
+        progress=progress,
     )
     meta = {
         **many.metadata,

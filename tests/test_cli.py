@@ -231,3 +231,17 @@ def test_every_subcommand_has_help_with_an_example(command):
     assert result.returncode == 0
     assert "example:" in result.stdout
     assert f"optiscape {command}" in result.stdout
+
+
+def test_moons_command_writes_curves_and_landscape(tmp_path):
+    r = optiscape(
+        "moons", "--seeds", "1", "--epochs-scale", "0.02", "--out", "m", cwd=tmp_path
+    )
+    assert r.returncode == 0, r.stderr
+    assert "train" in r.stderr  # a progress bar
+    for name in ("moons_curves.png", "moons_curves_panels.png", "moons_landscape.png"):
+        config = read_png_config(tmp_path / "m" / name)["optiscape"]
+        assert config["epochs"] == [16, 16, 16, 16, 2, 2, 2, 2, 2, 2]
+    bad = optiscape("moons", "--seeds", "0", cwd=tmp_path)
+    assert bad.returncode == 2
+    assert "--seeds must be >= 1" in bad.stderr

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from simulator import optimizers as _optimizers
 from simulator.moons.data import DATA_DEFAULTS, make_moons
@@ -110,6 +111,7 @@ def fit_many(
     layer_sizes: Sequence[int] = ARTICLE_LAYER_SIZES,
     data: Mapping[str, Any] | tuple[np.ndarray, np.ndarray] | None = None,
     dtype: str = "float64",
+    progress: bool = False,
 ) -> ManyHistory:
     """Trains every (optimizer, seed) pair in one vectorised run.
 
@@ -133,6 +135,7 @@ def fit_many(
         layer_sizes: `(inputs, hidden..., classes)`.
         data: `make_moons` keyword arguments or an `(X, y)` pair.
         dtype: `"float64"` or `"float32"`.
+        progress: show a progress bar over epochs.
 
     Returns:
         `ManyHistory`: `loss (O, S, max(epochs))`, `accuracy`, per-optimizer
@@ -209,7 +212,9 @@ def fit_many(
     row_of = [dict(zip(r.tolist(), range(len(r)), strict=True)) for r in rows]
 
     step = 0
-    for epoch in range(E):
+    for epoch in tqdm(
+        range(E), desc="train", unit="epoch", disable=not progress, leave=False
+    ):
         A = int(np.sum(ep > epoch))
         perm = (
             _permutations(seeds_arr, epoch, n)
