@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -443,11 +444,27 @@ COMMANDS = {
 }
 
 
+_POINT = re.compile(r"-[0-9.]+(e[-+]?[0-9]+)?,-?[0-9.]+(e[-+]?[0-9]+)?", re.IGNORECASE)
+
+
+def _join_negative_points(argv: Sequence[str]) -> list[str]:
+    """`--start -2,1` -> `--start=-2,1`: argparse would read `-2,1` as an option."""
+    out: list[str] = []
+    for token in argv:
+        if out and out[-1] == "--start" and _POINT.fullmatch(token):
+            out[-1] = f"--start={token}"
+        else:
+            out.append(token)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (0 ok, 2 usage or input error)."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(
+        _join_negative_points(sys.argv[1:] if argv is None else argv)
+    )
     try:
         COMMANDS[args.command](args)
     except (ValueError, OSError) as err:  # ValueError covers spec and memory errors

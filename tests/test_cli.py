@@ -245,3 +245,26 @@ def test_moons_command_writes_curves_and_landscape(tmp_path):
     bad = optiscape("moons", "--seeds", "0", cwd=tmp_path)
     assert bad.returncode == 2
     assert "--seeds must be >= 1" in bad.stderr
+
+
+def test_negative_start_point_is_a_value_not_an_option(tmp_path):
+    r = optiscape(
+        "-q",
+        "plot",
+        "--surface",
+        "x**2 + 10*y**2",
+        "--optimizer",
+        "SGD(0.05, momentum=0.9)",
+        "--start",
+        "-2,1",
+        "--start",
+        "-1.5e0,-0.5",
+        "--out",
+        "bowl.png",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert read_png_config(tmp_path / "bowl.png")["optiscape"]["starts"] == [
+        [-2.0, 1.0],
+        [-1.5, -0.5],
+    ]
