@@ -59,8 +59,8 @@ ARTICLE_RACES = (
         ((-1.2, 1.0),),
         500,
         (0.001, 0.1, 0.01),
-        "The curved Rosenbrock valley: momentum and the adaptive methods follow "
-        "the valley floor; plain SGD and Adagrad crawl.",
+        "The curved Rosenbrock valley from (−1.2, 1): which optimizers reach the "
+        "floor and follow it to the minimum at (1, 1)?",
     ),
     RaceSetup(
         "saddle",
@@ -68,17 +68,33 @@ ARTICLE_RACES = (
         60,
         (0.02, 0.05, 0.01),
         "A saddle x² − y²: starting almost on the ridge, every method must escape "
-        "along y; momentum and RMSprop's normalisation escape first.",
+        "along y (the loss is unbounded below).",
     ),
     RaceSetup(
         "valley",
         ((-2.5, 1.0),),
         300,
         (0.05, 0.1, 0.02),
-        "The local-minimum valley: plain SGD, Adagrad and Adam settle in the "
-        "shallow basin; momentum (and Lion) carry over the ridge to the deeper one.",
+        "The local-minimum valley: who settles in the shallow basin at (−1, 0), "
+        "and who carries over the ridge to the deeper one at (2, 0)?",
     ),
 )
+
+
+def _race_summary(race) -> str:
+    """A caption sentence computed from the run (so it cannot disagree with it)."""
+    parts = []
+    names = [m.xy for m in race.surface.minima]
+    for trace in race:
+        if trace.diverged[0]:
+            parts.append(f"{trace.label}: diverged at step {trace.diverged_step[0]}")
+            continue
+        where = ""
+        if trace.converged_to[0] >= 0:
+            x, y = names[trace.converged_to[0]]
+            where = f", at ({x:.3g}, {y:.3g}) from step {trace.converged_step[0]}"
+        parts.append(f"{trace.label}: final loss {trace.final_loss[0]:.3g}{where}")
+    return "Measured: " + "; ".join(parts) + "."
 
 
 def _entry(title: str, files: list[Path], caption: str, out: Path) -> dict:
@@ -129,7 +145,7 @@ def render_gallery(out: Path, *, quick: bool = False, progress: bool = True) -> 
                     _entry(
                         f"Ten Keras optimizers on {setup.surface}",
                         files,
-                        setup.caption,
+                        f"{setup.caption} {_race_summary(race)}",
                         out,
                     )
                 )
