@@ -17,7 +17,13 @@ from simulator.metadata import jsonable, optimizer_metadata, package_versions
 from simulator.optimizers.base import Optimizer
 from simulator.trace import Race, Trace
 
-__all__ = ["MemoryLimitError", "parse_bytes", "resolve_optimizer", "simulate"]
+__all__ = [
+    "MemoryLimitError",
+    "parse_bytes",
+    "resolve_optimizer",
+    "resolve_surface",
+    "simulate",
+]
 
 #: Field names accepted by `record` besides individual internal names.
 RECORD_FIELDS = ("positions", "loss", "gradient", "internals")
@@ -69,6 +75,11 @@ def resolve_optimizer(spec: Any) -> Optimizer:
         "`optimizer` must be an Optimizer, Keras-style text such as "
         f"'Adam(learning_rate=0.01)', or a name. Received: optimizer={spec!r}"
     )
+
+
+def resolve_surface(spec: Any) -> Any:
+    """A surface object (anything with `value_and_grad`), a name or expression text."""
+    return spec if hasattr(spec, "value_and_grad") else surfaces.resolve(spec)
 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:
@@ -211,9 +222,7 @@ def simulate(
         ValueError: a bad argument (named, with its value).
         MemoryLimitError: the recording would exceed `memory_limit`.
     """
-    surface = (
-        surfaces.resolve(surface) if not hasattr(surface, "value_and_grad") else surface
-    )
+    surface = resolve_surface(surface)
     if dtype not in ("float64", "float32", np.float64, np.float32):
         raise ValueError(
             f"`dtype` must be 'float64' or 'float32'. Received: dtype={dtype!r}"

@@ -12,7 +12,12 @@ import numpy as np
 
 import surfaces
 from simulator import optimizers
-from simulator.engine import DEFAULT_MEMORY_LIMIT, simulate
+from simulator.engine import (
+    DEFAULT_MEMORY_LIMIT,
+    resolve_optimizer,
+    resolve_surface,
+    simulate,
+)
 from simulator.metadata import jsonable, load_archive, save_archive
 from simulator.optimizers.base import Optimizer
 
@@ -32,10 +37,9 @@ def _optimizer_class_and_base(optimizer: Any) -> tuple[type[Optimizer], dict]:
         config.pop("name", None)
         return type(optimizer), config
     if isinstance(optimizer, str):
-        opt = optimizers.parse(optimizer) if "(" in optimizer else None
-        if opt is not None:
-            return _optimizer_class_and_base(opt)
-        return type(optimizers.get(optimizer)), {}
+        if "(" in optimizer:  # Keras text: its arguments are the base
+            return _optimizer_class_and_base(resolve_optimizer(optimizer))
+        return type(optimizers.get(optimizer)), {}  # a bare name: no base arguments
     raise ValueError(
         "`optimizer` must be an optimizer name ('SGD'), class, instance or "
         f"Keras-style text. Received: optimizer={optimizer!r}"
@@ -191,7 +195,7 @@ def sweep(
     Returns:
         A `SweepResult`.
     """
-    surface = surfaces.resolve(surface) if isinstance(surface, (str, dict)) else surface
+    surface = resolve_surface(surface)
     cls, base = _optimizer_class_and_base(optimizer)
     axes = _check_grid(grid, cls)
     fixed = dict(fixed or {})
@@ -342,7 +346,7 @@ def fate_map(
     Returns:
         A `FateMap`.
     """
-    surface = surfaces.resolve(surface) if isinstance(surface, (str, dict)) else surface
+    surface = resolve_surface(surface)
     if isinstance(resolution, (int, np.integer)) and not isinstance(resolution, bool):
         resolution = (int(resolution), int(resolution))
     if (
