@@ -10,8 +10,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from simulator.metadata import jsonable, load_archive, package_versions, save_archive
 from simulator.moons.mlp import ARTICLE_LAYER_SIZES, MLP
-from simulator.moons.results import FitHistory, _load, _save, jsonable, package_versions
+from simulator.moons.results import FitHistory
 from simulator.moons.training import resolve_data
 
 __all__ = [
@@ -179,14 +180,14 @@ class Plane:
         }
         if self.explained_variance_ratio is not None:
             arrays["explained_variance_ratio"] = self.explained_variance_ratio
-        return _save(
+        return save_archive(
             path, arrays, {"kind": "Plane", "plane_kind": self.kind, **self.metadata}
         )
 
     @classmethod
     def load(cls, path: str | Path) -> Plane:
         """Reads what `save` wrote (exact round trip)."""
-        arrays, metadata = _load(path)
+        arrays, metadata = load_archive(path)
         if metadata.pop("kind", None) != "Plane":
             raise ValueError(f"File {str(path)!r} does not hold a Plane.")
         window = arrays["window"]

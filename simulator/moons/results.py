@@ -13,14 +13,6 @@ from simulator.moons.mlp import MLP
 __all__ = ["FitHistory", "ManyHistory", "jsonable", "package_versions"]
 
 
-def _save(path: str | Path, arrays: dict[str, np.ndarray], metadata: dict) -> Path:
-    return save_archive(path, arrays, metadata)
-
-
-def _load(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
-    return load_archive(path)
-
-
 @dataclass
 class FitHistory:
     """One `fit` run: Keras's `history.history` plus the weight trajectory.
@@ -55,7 +47,7 @@ class FitHistory:
 
     def save(self, path: str | Path) -> Path:
         """Writes `.npz` with the arrays and the metadata as JSON; returns the path."""
-        return _save(
+        return save_archive(
             path,
             {
                 "loss": self.loss,
@@ -69,7 +61,7 @@ class FitHistory:
     @classmethod
     def load(cls, path: str | Path) -> FitHistory:
         """Reads what `save` wrote (exact round trip)."""
-        arrays, metadata = _load(path)
+        arrays, metadata = load_archive(path)
         if metadata.pop("kind", None) != "FitHistory":
             raise ValueError(f"File {str(path)!r} does not hold a FitHistory.")
         return cls(
@@ -158,12 +150,12 @@ class ManyHistory:
             arrays[f"weights_{i}"] = w
             arrays[f"steps_{i}"] = s
         meta = {"kind": "ManyHistory", "labels": list(self.labels), **self.metadata}
-        return _save(path, arrays, meta)
+        return save_archive(path, arrays, meta)
 
     @classmethod
     def load(cls, path: str | Path) -> ManyHistory:
         """Reads what `save` wrote (exact round trip)."""
-        arrays, metadata = _load(path)
+        arrays, metadata = load_archive(path)
         if metadata.pop("kind", None) != "ManyHistory":
             raise ValueError(f"File {str(path)!r} does not hold a ManyHistory.")
         labels = tuple(metadata.pop("labels"))
