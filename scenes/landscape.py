@@ -12,13 +12,13 @@ from matplotlib.axes import Axes
 from matplotlib.colors import BoundaryNorm, LogNorm
 from matplotlib.lines import Line2D
 from matplotlib.patches import Ellipse
-from matplotlib.ticker import LogFormatterSciNotation, LogLocator
 
 from scenes.style import (
     CONTOUR_CMAP,
     DIVERGED_MARKER,
     MINIMUM_STYLE,
     START_STYLE,
+    log_colorbar_ticks,
     series_style,
 )
 from simulator.trace import Race, Trace
@@ -145,20 +145,13 @@ def draw_contours(
         bar = ax.figure.colorbar(cs, ax=ax, pad=0.02, fraction=0.046)
         bar.set_label(label + (" (log scale)" if log else ""))
         if log:
-            _log_ticks(bar, lvls[0], lvls[-1])
+            log_colorbar_ticks(bar, lvls[0], lvls[-1])
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     ax.set_aspect("auto")
     return cs, bar
-
-
-def _log_ticks(bar: Any, lo: float, hi: float) -> None:
-    """Contour levels are geometric but arbitrary: tick a log colour bar at decades."""
-    bar.set_ticks(LogLocator().tick_values(lo, hi))
-    bar.ax.yaxis.set_major_formatter(LogFormatterSciNotation())
-    bar.ax.set_ylim(lo, hi)
 
 
 def _equal_area_levels(Z: np.ndarray, levels: int) -> np.ndarray:
@@ -721,7 +714,7 @@ def plot_race_panels(
     if cs is not None:
         bar = fig.colorbar(cs, ax=axes[:n].tolist(), shrink=0.8, pad=0.01)
         if isinstance(cs.norm, LogNorm):
-            _log_ticks(bar, cs.levels[0], cs.levels[-1])
+            log_colorbar_ticks(bar, cs.levels[0], cs.levels[-1])
         bar.set_label(
             "f(x, y)"
             + (" (log scale)" if (surface.log_contours if log is None else log) else "")

@@ -10,11 +10,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
-from matplotlib.ticker import LogFormatterSciNotation, LogLocator
 
 from scenes.curves import plot_loss_curves, plot_loss_small_multiples
 from scenes.output import save_figure
-from scenes.style import CONTOUR_CMAP, OKABE_ITO, series_style
+from scenes.style import CONTOUR_CMAP, OKABE_ITO, log_colorbar_ticks, series_style
 from simulator import moons
 
 __all__ = [
@@ -119,9 +118,7 @@ def plot_moons_landscape(
         alpha=0.4,
     )
     bar = ax.figure.colorbar(cs, ax=ax, pad=0.02)
-    bar.set_ticks(LogLocator().tick_values(lv[0], lv[-1]))
-    bar.ax.yaxis.set_major_formatter(LogFormatterSciNotation())
-    bar.ax.set_ylim(lv[0], lv[-1])
+    log_colorbar_ticks(bar, lv[0], lv[-1])
     bar.set_label("training loss on the plane (log scale)")
     for label, proj, index in paths:
         style = series_style(index)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.ticker import LogFormatterSciNotation, LogLocator
 
 #: Okabe & Ito (2008) colour-blind-safe palette, black last (used for text/minima).
 OKABE_ITO = (
@@ -69,3 +70,22 @@ def series_style(index: int) -> dict[str, Any]:
         "linestyle": LINESTYLES[index % len(LINESTYLES)],
         "marker": MARKERS[index % len(MARKERS)],
     }
+
+
+def log_colorbar_ticks(bar: Any, lo: float, hi: float) -> None:
+    """Ticks a log colour bar at decades (its contour levels are arbitrary)."""
+    ticks = []
+    # Decades first; a range inside one decade needs the 2s and 5s (or its ends).
+    for subs in ((1.0,), (1.0, 2.0, 5.0)):
+        values = LogLocator(subs=subs).tick_values(lo, hi)
+        ticks = [t for t in values if lo <= t <= hi]
+        if len(ticks) >= 2:
+            break
+    if len(ticks) < 2:
+        ticks = [lo, hi]
+    bar.set_ticks(ticks)
+    label_all = LogFormatterSciNotation(
+        labelOnlyBase=False, minor_thresholds=(1e9, 1e9)
+    )
+    bar.ax.yaxis.set_major_formatter(label_all)
+    bar.ax.set_ylim(lo, hi)
