@@ -408,7 +408,7 @@ def _cmd_render(args) -> None:
 
 
 def _cmd_moons(args) -> None:
-    from scenes.gallery import render_moons
+    from scenes.moons_figures import render_article
 
     if args.seeds < 1:
         raise UsageError(f"--seeds must be >= 1. Received: {args.seeds}")
@@ -416,7 +416,7 @@ def _cmd_moons(args) -> None:
         raise UsageError(f"--epochs-scale must be > 0. Received: {args.epochs_scale}")
     _say(
         args,
-        render_moons(
+        render_article(
             Path(args.out),
             seeds=args.seeds,
             epochs_scale=args.epochs_scale,

@@ -11,10 +11,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from tqdm.auto import tqdm
 
+from scenes.moons_figures import render_article
 from scenes.render import render_fate, render_race, render_sweep
 from simulator import fate_map, simulate, sweep
 
-__all__ = ["ARTICLE_RACES", "article_optimizers", "render_gallery", "render_moons"]
+__all__ = ["ARTICLE_RACES", "article_optimizers", "render_gallery"]
 
 
 def article_optimizers(
@@ -220,7 +221,7 @@ def render_gallery(out: Path, *, quick: bool = False, progress: bool = True) -> 
                 )
             )
         else:
-            files = render_moons(
+            files = render_article(
                 out / "moons",
                 seeds=2 if quick else 5,
                 epochs_scale=0.05 if quick else 1.0,
@@ -279,17 +280,3 @@ its full configuration beside it (JSON) and inside it (PNG text chunk).</p>
     path.write_text(page)
     (out / "gallery.json").write_text(json.dumps(entries, indent=1))
     return path
-
-
-def render_moons(
-    out: Path, *, seeds: int = 3, epochs_scale: float = 1.0, progress: bool = True
-) -> list[Path]:
-    """The article's experiment: curves for the ten configurations and a landscape.
-
-    Implemented in `scenes.moons_figures` (kept separate: it trains networks).
-    """
-    from scenes.moons_figures import render_article
-
-    return render_article(
-        Path(out), seeds=seeds, epochs_scale=epochs_scale, progress=progress
-    )
