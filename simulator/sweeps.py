@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -312,8 +313,13 @@ class FateMap:
             raise ValueError(f"'{path}' holds a {meta.get('kind')!r}, not a fate map.")
         surface = surfaces.from_config(meta["metadata"]["surface"])
         if meta["metadata"].get("minima_discovered"):
-            view = meta["metadata"]["view"]
-            surface = surfaces.with_minima(surface, (tuple(view[0]), tuple(view[1])))
+            # The minima found when the map was made are in the metadata: reuse
+            # them rather than searching again (and possibly differently).
+            found = tuple(
+                surfaces.CriticalPoint((x, y), value, kind)
+                for x, y, value, kind in meta["metadata"]["minima"]
+            )
+            surface = dataclasses.replace(surface, minima=found)
         return cls(surface=surface, metadata=meta["metadata"], **arrays)
 
 

@@ -120,3 +120,16 @@ def test_fate_map_marks_divergence():
 def test_fate_map_bad_resolution():
     with pytest.raises(ValueError, match="resolution"):
         fate_map("himmelblau", "Adam(0.1)", 10, resolution=1)
+
+
+def test_fate_map_of_an_expression_round_trips_its_discovered_minima(tmp_path):
+    fate = fate_map(
+        "expr:(x**2 - 1)**2 + y**2",
+        "Adam(learning_rate=0.05)",
+        100,
+        resolution=8,
+        view=((-2, 2), (-1, 1)),
+    )
+    back = FateMap.load(fate.save(tmp_path / "fate"))
+    assert back.surface.minima == fate.surface.minima
+    assert len(back.surface.minima) == 2
