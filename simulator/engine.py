@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import mmap
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -13,6 +12,7 @@ from tqdm.auto import tqdm
 
 import surfaces
 from simulator import optimizers
+from simulator.buffers import allocate, warm_allocator
 from simulator.metadata import jsonable, optimizer_metadata, package_versions
 from simulator.optimizers.base import Optimizer
 from simulator.trace import Race, Trace
@@ -222,6 +222,7 @@ def simulate(
         ValueError: a bad argument (named, with its value).
         MemoryLimitError: the recording would exceed `memory_limit`.
     """
+    warm_allocator()
     surface = resolve_surface(surface)
     if dtype not in ("float64", "float32", np.float64, np.float32):
         raise ValueError(
@@ -414,6 +415,7 @@ def _run(
     rng = np.random.default_rng(seed)
 
     alive = np.ones(B, dtype=bool)
+    all_alive = True
     div_step = np.full(B, -1, dtype=np.int64)
     reason = np.full(B, "", dtype="<U18")
     clip_events = 0
@@ -423,9 +425,13 @@ def _run(
 
     base_numbers = 2 + ("loss" in record) + 2 * ("gradient" in record)
     _check_memory(limit, base_numbers * math.prod(B), R, B, dtype.itemsize)
-    positions = _buffer((R, *B, 2), dtype)
-    loss = _buffer((R, *B), dtype) if "loss" in record else None
-    gradient = _buffer((R, *B, 2), dtype) if "gradient" in record else None
+    positions, loss, gradient = _allocate_recording(
+        [
+            ((R, *B, 2), dtype),
+            ((R, *B), dtype) if "loss" in record else None,
+            ((R, *B, 2), dtype) if "gradient" in record else None,
+        ]
+    )
     internals: dict[str, np.ndarray] = {}
     row = 0
 
@@ -437,74 +443,91 @@ def _run(
             gradient[row] = values_g
 
     def _mark(mask, step, why):
-        nonlocal alive
+        nonlocal alive, all_alive
         div_step[mask] = step
         reason[mask] = why
         alive = alive & ~mask
+        all_alive = False
 
     _store(f, g)
     row = 1
-    for k in range(steps):
-        with np.errstate(invalid="ignore"):
-            bad_f = alive & ~np.isfinite(f)
-            finite_g = np.isfinite(g[..., 0]) & np.isfinite(g[..., 1])
-            bad_g = alive & ~bad_f & ~finite_g
-        if bad_f.any():
-            _mark(bad_f, k, "nonfinite_loss")
-        if bad_g.any():
-            _mark(bad_g, k, "nonfinite_gradient")
-        alive_before = alive
-        if noise:
-            # Drawn for every particle so the sequence never depends on divergence.
-            g = g + noise * rng.standard_normal(g.shape).astype(dtype)
-        g_used = np.where(alive[..., None], g, 0) if not alive.all() else g
-        record_row = row < R and rows[row] == k + 1
-        with np.errstate(all="ignore"):
+    # Non-finite values are expected (divergence) and handled explicitly below.
+    with np.errstate(all="ignore"):
+        for k in range(steps):
+            # Fast path: a sum over all particles is finite only if every term is
+            # (a NaN or inf anywhere propagates; an overflow of the sum itself just
+            # takes the exact per-particle path).
+            if not (all_alive and np.isfinite(f.sum() + g.sum())):
+                bad_f = alive & ~np.isfinite(f)
+                finite_g = np.isfinite(g[..., 0]) & np.isfinite(g[..., 1])
+                bad_g = alive & ~bad_f & ~finite_g
+                if bad_f.any():
+                    _mark(bad_f, k, "nonfinite_loss")
+                if bad_g.any():
+                    _mark(bad_g, k, "nonfinite_gradient")
+            alive_before = alive
+            if noise:
+                # Drawn for every particle so the sequence never depends on divergence.
+                g = g + noise * rng.standard_normal(g.shape).astype(dtype)
+            g_used = g if all_alive else np.where(alive[..., None], g, 0)
+            record_row = row < R and rows[row] == k + 1
             res = opt.step(
                 [x], [g_used], state, internals=want_internals and record_row
             )
-        state = res.state
-        x_new = res.params[0]
-        with np.errstate(invalid="ignore"):
-            bad_x = alive & ~(np.isfinite(x_new[..., 0]) & np.isfinite(x_new[..., 1]))
-        if bad_x.any():
-            _mark(bad_x, k + 1, "nonfinite_position")
-        if box is not None:
-            outside = alive & np.any((x_new < box[:, 0]) | (x_new > box[:, 1]), axis=-1)
-            if outside.any():
-                if clip:
-                    clip_events += int(outside.sum())
-                    x_new = np.clip(x_new, box[:, 0], box[:, 1]).astype(dtype)
-                else:
-                    _mark(outside, k + 1, "out_of_bound")
-        if not alive.all():
-            # Frozen at the last finite position (before the step that left).
-            x_new = np.where(alive[..., None], x_new, x)
-        x = x_new
-        f, g = surface.value_and_grad(x)
-        status = _status(x, g, minima, others, tol)
-        changed = status != cand
-        cand = np.where(changed, status, cand)
-        cand_step = np.where(changed, k + 1, cand_step)
-        if record_row:
-            if want_internals:
-                found = _internal_arrays(res.internals, wanted, B)
-                new = [n for n in found if n not in internals]
-                if new:
-                    # Allocated when first seen: with gradient accumulation the
-                    # rule's internals appear only on update steps.
-                    numbers = base_numbers * math.prod(B)
-                    numbers += sum(v.size for v in internals.values())
-                    numbers += sum(found[n].size for n in new)
-                    _check_memory(limit, numbers, R, B, dtype.itemsize)
-                    for n in new:
-                        internals[n] = _buffer((R - 1, *found[n].shape), dtype, np.nan)
-                for n, v in found.items():
-                    mask = alive_before if v.ndim == len(B) else alive_before[..., None]
-                    internals[n][row - 1] = np.where(mask, v, np.nan)
-            _store(f, g)
-            row += 1
-        bar.update(1)
+            state = res.state
+            x_new = res.params[0]
+            if not (all_alive and np.isfinite(x_new.sum())):
+                bad_x = alive & ~(
+                    np.isfinite(x_new[..., 0]) & np.isfinite(x_new[..., 1])
+                )
+                if bad_x.any():
+                    _mark(bad_x, k + 1, "nonfinite_position")
+            if box is not None:
+                outside = alive & np.any(
+                    (x_new < box[:, 0]) | (x_new > box[:, 1]), axis=-1
+                )
+                if outside.any():
+                    if clip:
+                        clip_events += int(outside.sum())
+                        x_new = np.clip(x_new, box[:, 0], box[:, 1]).astype(dtype)
+                    else:
+                        _mark(outside, k + 1, "out_of_bound")
+            if not all_alive:
+                # Frozen at the last finite position (before the step that left).
+                x_new = np.where(alive[..., None], x_new, x)
+            x = x_new
+            f, g = surface.value_and_grad(x)
+            status = _status(x, g, minima, others, tol)
+            changed = status != cand
+            if changed.any():
+                cand = np.where(changed, status, cand)
+                cand_step = np.where(changed, k + 1, cand_step)
+            if record_row:
+                if want_internals:
+                    found = _internal_arrays(res.internals, wanted, B)
+                    new = [n for n in found if n not in internals]
+                    if new:
+                        # Allocated when first seen: with gradient accumulation the
+                        # rule's internals appear only on update steps.
+                        numbers = base_numbers * math.prod(B)
+                        numbers += sum(v.size for v in internals.values())
+                        numbers += sum(found[n].size for n in new)
+                        _check_memory(limit, numbers, R, B, dtype.itemsize)
+                        for n in new:
+                            (internals[n],) = allocate(
+                                [((R - 1, *found[n].shape), dtype)], prefault=False
+                            )
+                            internals[n].fill(np.nan)
+                    for n, v in found.items():
+                        mask = (
+                            alive_before
+                            if v.ndim == len(B)
+                            else alive_before[..., None]
+                        )
+                        internals[n][row - 1] = np.where(mask, v, np.nan)
+                _store(f, g)
+                row += 1
+            bar.update(1)
 
     diverged = div_step >= 0
     converged_to = np.where(diverged, -1, cand)
@@ -533,28 +556,10 @@ def _run(
     )
 
 
-def _buffer(shape: tuple, dtype: np.dtype, fill: float | None = None) -> np.ndarray:
-    """A recording array; large ones come from an anonymous `mmap`.
-
-    numpy asks the kernel for transparent huge pages on large allocations
-    (`madvise(MADV_HUGEPAGE)`); filling a fresh 240 MB recording row by row
-    then cost 0.35-0.5 s on the reference machine against ~0.1 s with ordinary
-    pages, more than the whole computation of a 10,000 x 1,000 swarm. A plain
-    anonymous mapping keeps ordinary pages for this one array without touching
-    numpy's global setting.
-    """
-    nbytes = math.prod(shape) * np.dtype(dtype).itemsize
-    if nbytes < 16 * 2**20:
-        out = np.empty(shape, dtype)
-    else:
-        # MAP_POPULATE faults every page in at once (one kernel call instead of
-        # one fault per 4 KiB page as the recording fills).
-        flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | getattr(mmap, "MAP_POPULATE", 0)
-        out = np.frombuffer(mmap.mmap(-1, nbytes, flags=flags), dtype=dtype)
-        out = out.reshape(shape)
-    if fill is not None:
-        out.fill(fill)
-    return out
+def _allocate_recording(specs: list) -> list[np.ndarray | None]:
+    """`buffers.allocate` for the fields asked for (`None` specs stay None)."""
+    arrays = iter(allocate([s for s in specs if s is not None]))
+    return [None if s is None else next(arrays) for s in specs]
 
 
 def _check_memory(limit, per_row: int, R: int, B: tuple, itemsize: int) -> None:

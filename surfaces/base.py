@@ -152,7 +152,11 @@ class Surface:
             f, fx, fy = self.fn(x, y)
         dtype = arr.dtype
         shape = x.shape
-        f = np.broadcast_to(np.asarray(f, dtype=dtype), shape).copy()
+        f = np.asarray(f, dtype=dtype)
+        if f.shape != shape or np.may_share_memory(f, arr) or not f.flags.writeable:
+            # Constants, broadcasts and views of the input become fresh arrays;
+            # a kernel's own new array is returned as it is (no extra copy).
+            f = np.broadcast_to(f, shape).copy()
         g = np.empty((*shape, 2), dtype=dtype)
         g[..., 0] = fx
         g[..., 1] = fy

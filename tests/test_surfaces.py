@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from scipy.optimize import rosen
+from scipy.optimize import rosen, rosen_der
 
 import surfaces
 from surfaces import CriticalPoint, Surface
@@ -247,10 +247,25 @@ def test_rosenbrock_agrees_with_scipy_and_hand_formula(rng):
     pts = rng.normal(size=(30, 2))
     x, y = pts.T
     np.testing.assert_array_equal(s.value(pts), rosen(pts.T))
+    np.testing.assert_array_equal(s.grad(pts), rosen_der(pts.T).T)
     hand = np.column_stack([-2 * (1 - x) - 400 * x * (y - x**2), 200 * (y - x**2)])
     np.testing.assert_allclose(s.grad(pts), hand, rtol=1e-13, atol=1e-11)
     assert s.starts[0] == (-1.2, 1.0)
     assert s.log_contours
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_rosenbrock_kernel_is_bit_identical_to_scipy(dtype):
+    """The fused kernel reorders nothing: same bits as SciPy's rosen/rosen_der,
+    far from and near the valley, in both precisions."""
+    rng = np.random.default_rng(7)
+    pts = np.concatenate(
+        [rng.uniform(-3, 3, (5000, 2)), 1 + rng.normal(scale=1e-6, size=(500, 2))]
+    ).astype(dtype)
+    f, g = surfaces.get("rosenbrock").value_and_grad(pts)
+    assert f.dtype == g.dtype == dtype
+    np.testing.assert_array_equal(f, rosen(pts.T))
+    np.testing.assert_array_equal(g, rosen_der(pts.T).T)
 
 
 def test_ackley_origin_has_zero_gradient_and_no_nan():
