@@ -113,6 +113,15 @@ class MLP:
 
     def unflatten(self, flat: np.ndarray) -> list[np.ndarray]:
         """Flat `(*K, P)` -> Keras-order list of views `(*K, *shape)`."""
+        flat = self._check_flat(flat)
+        o = self.offsets
+        batch = flat.shape[:-1]
+        return [
+            flat[..., o[i] : o[i + 1]].reshape(*batch, *s)
+            for i, s in enumerate(self.shapes)
+        ]
+
+    def _check_flat(self, flat: np.ndarray) -> np.ndarray:
         flat = np.asarray(flat)
         if flat.ndim < 1 or flat.shape[-1] != self.n_params:
             raise ValueError(
@@ -120,12 +129,7 @@ class MLP:
                 f"axis for layer_sizes={self.layer_sizes}. Received shape "
                 f"{flat.shape}."
             )
-        o = self.offsets
-        batch = flat.shape[:-1]
-        return [
-            flat[..., o[i] : o[i + 1]].reshape(*batch, *s)
-            for i, s in enumerate(self.shapes)
-        ]
+        return flat
 
     def _check_weights(self, weights: Sequence[np.ndarray]) -> tuple[int, ...]:
         shapes = self.shapes
@@ -188,13 +192,24 @@ class MLP:
             Softmax probabilities `(*K, n, n_classes)`.
         """
         self._check_weights(weights)
-        return self._forward(weights, self._check_inputs(X, weights[0].dtype))[-1]
+        flat = self.flatten(weights)
+        return self._forward(flat, self._check_inputs(X, flat.dtype))[-1]
 
     def loss(
         self, weights: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray
     ) -> np.ndarray:
         """Keras's sparse categorical cross-entropy (mean over samples), `(*K,)`."""
         return _crossentropy(self.forward(weights, X), self._check_labels(y, X))[0]
+
+    def forward_flat(self, flat: np.ndarray, X: np.ndarray) -> np.ndarray:
+        """`forward` for flat weights `(*K, P)` (no weight list, no copy)."""
+        flat = self._check_flat(flat)
+        return self._forward(flat, self._check_inputs(X, flat.dtype))[-1]
+
+    def loss_flat(self, flat: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """`loss` for flat weights `(*K, P)`: shape `(*K,)`."""
+        p = self.forward_flat(flat, X)
+        return _crossentropy(p, self._check_labels(y, np.asarray(X)))[0]
 
     def loss_and_grad(
         self, weights: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray
@@ -216,62 +231,75 @@ class MLP:
             `LossGrad(loss (*K,), grads (Keras order), correct (*K,))`.
         """
         self._check_weights(weights)
-        X = self._check_inputs(X, weights[0].dtype)
-        return self._loss_and_grad(weights, X, self._check_labels(y, X))
+        flat = self.flatten(weights)
+        X = self._check_inputs(X, flat.dtype)
+        grads = np.empty_like(flat)
+        loss, correct = self._loss_and_grad(flat, X, self._check_labels(y, X), grads)
+        return LossGrad(loss, tuple(self.unflatten(grads)), correct)
 
-    def _loss_and_grad(self, weights, X, y) -> LossGrad:
-        """`loss_and_grad` without argument checks (the training loop's path)."""
-        dtype = weights[0].dtype
-        acts = self._forward(weights, X)
-        p = acts[-1]
-        # jnp.log: d/dq = g / q; jnp.clip = minimum(1 - eps, maximum(eps, q)),
-        # whose derivative is 1 strictly inside, 1/2 at a tie, 0 outside.
-        s = _sum_last(p)
-        q = p / s
-        eps = dtype.type(EPSILON)
-        one_m = dtype.type(1.0 - EPSILON)
-        c = np.minimum(one_m, np.maximum(eps, q))  # == np.clip(q, eps, 1 - eps)
-        loss, g_logp, correct = _crossentropy_clipped(c, p, y)
-        g_c = g_logp / c
-        if np.any(q == eps) or np.any(q == one_m):  # a tie: JAX's half gradient
-            gate = ((q > eps).astype(dtype) + dtype.type(0.5) * (q == eps)) * (
-                (q < one_m) + dtype.type(0.5) * (q == one_m)
-            )
-        else:  # the usual case: 1 strictly inside, 0 outside (same bits, fewer ops)
-            gate = (q > eps) & (q < one_m)
-        g_q = g_c * gate
-        # q = p / s: JAX's division rule, transposed.
-        g_p = g_q / s - _sum_last(g_q * p / (s * s))
-        # softmax: y * (x_dot - sum(y * x_dot)), transposed.
-        g_z = p * g_p - p * _sum_last(p * g_p)
-        grads: list[np.ndarray] = []
-        n_layers = len(self.layer_sizes) - 1
-        for layer in range(n_layers - 1, -1, -1):
-            a_prev = acts[2 * layer]
-            kernel = weights[2 * layer]
-            grads.append(np.sum(g_z, axis=-2))
-            grads.append(np.swapaxes(a_prev, -1, -2) @ g_z)
-            if layer:
-                g_a = g_z @ np.swapaxes(kernel, -1, -2)
-                g_z = np.where(acts[2 * layer - 1] > 0, g_a, dtype.type(0))
-        grads.reverse()
-        return LossGrad(loss, tuple(grads), correct)
+    def _layers(self, flat: np.ndarray) -> list[np.ndarray]:
+        """Per layer, `[kernel; bias]` as one `(*K, n_in + 1, n_out)` view of `flat`.
 
-    def _forward(self, weights: Sequence[np.ndarray], X: np.ndarray) -> list:
-        """`[X, z_0, relu(z_0), ..., z_last, softmax]` (pre-activations kept)."""
+        A kernel's C-order ravel followed by its bias is exactly the row-major
+        `(n_in + 1, n_out)` matrix with the bias as last row, so no copy is made.
+        """
+        o = self.offsets
+        K = flat.shape[:-1]
+        return [
+            flat[..., o[2 * i] : o[2 * i + 2]].reshape(*K, n_in + 1, n_out)
+            for i, (n_in, n_out) in enumerate(itertools.pairwise(self.layer_sizes))
+        ]
+
+    def _forward(self, flat: np.ndarray, X: np.ndarray) -> list:
+        """`[X, z_0, relu(z_0), ..., z_last, softmax]` for flat weights `(*K, P)`.
+
+        Keras's float operations in Keras's order: `a @ kernel + bias`, then
+        relu (or softmax). Pre-activations are kept for the backward pass.
+        """
         acts = [X]
         a = X
-        n_layers = len(self.layer_sizes) - 1
-        for layer in range(n_layers):
-            kernel, bias = weights[2 * layer], weights[2 * layer + 1]
-            z = a @ kernel + bias[..., None, :]
-            if layer < n_layers - 1:
-                acts.append(z)
-                a = np.maximum(z, z.dtype.type(0))
-                acts.append(a)
-            else:
-                acts.append(_softmax(z))
+        layers = self._layers(flat)
+        last = len(layers) - 1
+        for i, w in enumerate(layers):
+            z = a @ w[..., :-1, :] + w[..., -1:, :]
+            acts.append(z)
+            a = np.maximum(z, z.dtype.type(0)) if i < last else _softmax(z)
+            acts.append(a)
         return acts
+
+    def _loss_and_grad(
+        self, flat: np.ndarray, X: np.ndarray, y: np.ndarray, grads: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`loss_and_grad` on flat weights, writing the gradient into `grads`.
+
+        The training loop's path: no argument checks, no weight lists, no
+        concatenation (each product is written into its slice of `grads`).
+
+        Args:
+            flat: weights `(*K, P)`.
+            X: inputs `(n, n_in)` or `(*K, n, n_in)`, dtype of `flat`.
+            y: labels `(n,)` or `(*K, n)`.
+            grads: output `(*K, P)` (flat order, like `flat`).
+
+        Returns:
+            `(loss (*K,), correct (*K,))`.
+        """
+        acts = self._forward(flat, X)
+        loss, g_z, correct = _crossentropy_vjp(acts[-1], y)
+        layers = self._layers(flat)
+        grad_layers = self._layers(grads)
+        # The bias gradient, the batch sum of g_z, as a product with a row of
+        # ones: a reduction over the batch axis costs 5x more for these shapes.
+        ones = np.ones((1, X.shape[-2]), flat.dtype)
+        for i in range(len(layers) - 1, -1, -1):
+            np.matmul(
+                np.swapaxes(acts[2 * i], -1, -2), g_z, out=grad_layers[i][..., :-1, :]
+            )
+            np.matmul(ones, g_z, out=grad_layers[i][..., -1:, :])
+            if i:
+                g_a = g_z @ np.swapaxes(layers[i][..., :-1, :], -1, -2)
+                g_z = np.where(acts[2 * i - 1] > 0, g_a, g_a.dtype.type(0))
+        return loss, correct
 
     def _check_inputs(self, X: np.ndarray, dtype: np.dtype) -> np.ndarray:
         X = np.asarray(X)
@@ -298,6 +326,39 @@ class MLP:
                 + (f", range [{y.min()}, {y.max()}]." if y.size else ".")
             )
         return y
+
+
+def _crossentropy_vjp(p: np.ndarray, y: np.ndarray):
+    """Mean Keras cross-entropy of softmax outputs `p` and its gradient wrt logits.
+
+    jnp.log: d/dq = g / q; jnp.clip = minimum(1 - eps, maximum(eps, q)), whose
+    derivative is 1 strictly inside, 1/2 at a tie, 0 outside; then the
+    renormalisation `q = p / sum(p)` and the softmax, each transposed as JAX
+    transposes it.
+
+    Returns:
+        `(loss (*K,), d loss / d logits (*K, n, classes), correct (*K,))`.
+    """
+    dtype = p.dtype
+    s = _sum_last(p)
+    q = p / s
+    eps = dtype.type(EPSILON)
+    one_m = dtype.type(1.0 - EPSILON)
+    c = np.minimum(one_m, np.maximum(eps, q))  # == np.clip(q, eps, 1 - eps)
+    loss, g_logp, correct = _crossentropy_clipped(c, p, y)
+    g_c = g_logp / c
+    if np.any(q == eps) or np.any(q == one_m):  # a tie: JAX's half gradient
+        gate = ((q > eps).astype(dtype) + dtype.type(0.5) * (q == eps)) * (
+            (q < one_m) + dtype.type(0.5) * (q == one_m)
+        )
+    else:  # the usual case: 1 strictly inside, 0 outside (same bits, fewer ops)
+        gate = (q > eps) & (q < one_m)
+    g_q = g_c * gate
+    # q = p / s: JAX's division rule, transposed.
+    g_p = g_q / s - _sum_last(g_q * p / (s * s))
+    # softmax: y * (x_dot - sum(y * x_dot)), transposed.
+    g_z = p * g_p - p * _sum_last(p * g_p)
+    return loss, g_z, correct
 
 
 def _sum_last(a: np.ndarray) -> np.ndarray:

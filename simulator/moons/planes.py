@@ -447,7 +447,7 @@ def losses(
         part = flat[start : start + chunk]
         if plane is not None:
             part = plane.point(part)
-        out[start : start + chunk] = model.loss(model.unflatten(part), X, y)
+        out[start : start + chunk] = model.loss_flat(part, X, y)
     return out
 
 
@@ -503,8 +503,8 @@ def decision_boundary(
     chunk = max(1, int(memory_limit // per_model))
     out = np.empty((models.shape[0], inputs.shape[0], model.layer_sizes[-1]))
     for start in range(0, models.shape[0], chunk):
-        out[start : start + chunk] = model.forward(
-            model.unflatten(models[start : start + chunk]), inputs
+        out[start : start + chunk] = model.forward_flat(
+            models[start : start + chunk], inputs
         )
     prob = out.reshape(*batch, resolution, resolution, model.layer_sizes[-1])
     return xx, yy, prob

@@ -12,6 +12,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from simulator import optimizers as _optimizers
+from simulator.buffers import warm_allocator
 from simulator.moons.data import DATA_DEFAULTS, make_moons
 from simulator.moons.mlp import ARTICLE_LAYER_SIZES, MLP, _check_seeds, _float_dtype
 from simulator.moons.mlp import permutations as _permutations
@@ -141,6 +142,7 @@ def fit_many(
         `ManyHistory`: `loss (O, S, max(epochs))`, `accuracy`, per-optimizer
         trajectories `(S, R_o, P)`; `.history(o, s)` gives one `FitHistory`.
     """
+    warm_allocator()  # step temporaries of ~0.3 MB; see its docstring
     opts = _check_optimizers(optimizers)
     O = len(opts)
     seeds_arr = _check_seeds(seeds) if np.size(seeds) else np.zeros(0, np.int64)
@@ -191,6 +193,7 @@ def fit_many(
     ep = epochs_arr[order]
     params = np.empty((O, S, P), dt)
     params[:] = w0
+    grads = np.empty((O, S, P), dt)
     flat = [_flat_ok(opts[i]) for i in order]
     states = []
     for slot, i in enumerate(order):
@@ -228,11 +231,12 @@ def fit_many(
             b = idx.shape[1]
             xb = X[idx] if shuffle else X[start : start + b]
             yb = y[idx] if shuffle else y[start : start + b]
-            res = model._loss_and_grad(model.unflatten(params[:A]), xb, yb)
+            batch_loss, batch_correct = model._loss_and_grad(
+                params[:A], xb, yb, grads[:A]
+            )
             # Keras's Mean tracker: total += loss * batch_size, in floatx.
-            total = total + res.loss * dt.type(b)
-            correct += res.correct
-            grads = np.concatenate([g.reshape(A, S, -1) for g in res.grads], axis=-1)
+            total = total + batch_loss * dt.type(b)
+            correct += batch_correct
             for slot in range(A):
                 if flat[slot]:
                     out = opts[order[slot]].step(
