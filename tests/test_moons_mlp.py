@@ -181,3 +181,34 @@ def test_bad_inputs(data):
         m.init_weights(0, dtype="int32")
     with pytest.raises(ValueError, match="`flat`"):
         m.unflatten(np.zeros(3))
+
+
+def test_label_pick_by_mask_is_bit_identical_to_take_along_axis():
+    """The training head picks each label's clipped probability with a one-hot
+    mask and builds d loss / d log q with `where`; both must give exactly what
+    numpy's `take_along_axis` / `put_along_axis` give (including +0 entries),
+    for shared and per-model labels, 2 and 3 classes, both precisions."""
+    from simulator.moons.mlp import _crossentropy_clipped
+
+    rng = np.random.default_rng(11)
+    for dtype in (np.float64, np.float32):
+        for shape, y_shape in [
+            ((3, 4, 32, 2), (32,)),
+            ((3, 4, 32, 2), (4, 32)),
+            ((5, 12, 3), (12,)),
+        ]:
+            c = rng.uniform(1e-7, 1 - 1e-7, size=shape).astype(dtype)
+            y = rng.integers(0, shape[-1], size=y_shape)
+            loss, g_logp, correct = _crossentropy_clipped(c, c, y)
+            y_b = np.broadcast_to(y, shape[:-1])
+            picked = np.take_along_axis(c, y_b[..., None], axis=-1)[..., 0]
+            want = -np.sum(np.log(picked), axis=-1) / dtype(shape[-2])
+            np.testing.assert_array_equal(loss, want)
+            full = np.zeros(shape, dtype)
+            np.put_along_axis(full, y_b[..., None], -1 / dtype(shape[-2]), axis=-1)
+            got = np.broadcast_to(g_logp, shape)
+            np.testing.assert_array_equal(got, full)
+            assert not np.signbit(got[full == 0]).any()
+            np.testing.assert_array_equal(
+                correct, np.sum(np.argmax(c, axis=-1) == y_b, axis=-1)
+            )

@@ -197,6 +197,10 @@ class VarContext:
 
 
 def _is_schedule(value: Any) -> bool:
+    # Imported here: simulator.schedules imports this module. Plain floats (the
+    # common case, checked on every step) need no import at all.
+    if isinstance(value, float | int | np.ndarray):
+        return False
     from simulator.schedules import LearningRateSchedule
 
     return isinstance(value, LearningRateSchedule)
