@@ -222,12 +222,16 @@ class MLP:
     def _loss_and_grad(self, weights, X, y) -> LossGrad:
         """`loss_and_grad` without argument checks (the training loop's path)."""
         dtype = weights[0].dtype
-        acts = self._forward(weights, X)
+        one = dtype.type(1)
+        acts, e, s_e, r_e = self._forward(weights, X, keep_exp=True)
         p = acts[-1]
         # jnp.log: d/dq = g / q; jnp.clip = minimum(1 - eps, maximum(eps, q)),
         # whose derivative is 1 strictly inside, 1/2 at a tie, 0 outside.
+        # q = p / sum(p): XLA rewrites a division by a broadcast row sum into a
+        # multiplication by its reciprocal, so Keras computes p * (1 / s).
         s = _sum_last(p)
-        q = p / s
+        r_s = one / s
+        q = p * r_s
         eps = dtype.type(EPSILON)
         one_m = dtype.type(1.0 - EPSILON)
         c = np.minimum(one_m, np.maximum(eps, q))  # == np.clip(q, eps, 1 - eps)
@@ -240,10 +244,11 @@ class MLP:
         else:  # the usual case: 1 strictly inside, 0 outside (same bits, fewer ops)
             gate = (q > eps) & (q < one_m)
         g_q = g_c * gate
-        # q = p / s: JAX's division rule, transposed.
-        g_p = g_q / s - _sum_last(g_q * p / (s * s))
-        # softmax: y * (x_dot - sum(y * x_dot)), transposed.
-        g_z = p * g_p - p * _sum_last(p * g_p)
+        g_p = _div_by_sum_vjp(g_q, p, s, r_s)
+        # jax.nn.softmax (jax_softmax_custom_jvp off, JAX's default) is
+        # differentiated op by op: p = e / sum(e), then exp's rule g * e. Not the
+        # algebraically equal p * (g - sum(g * p)), which rounds differently.
+        g_z = _div_by_sum_vjp(g_p, e, s_e, r_e) * e
         grads: list[np.ndarray] = []
         n_layers = len(self.layer_sizes) - 1
         for layer in range(n_layers - 1, -1, -1):
@@ -257,8 +262,14 @@ class MLP:
         grads.reverse()
         return LossGrad(loss, tuple(grads), correct)
 
-    def _forward(self, weights: Sequence[np.ndarray], X: np.ndarray) -> list:
-        """`[X, z_0, relu(z_0), ..., z_last, softmax]` (pre-activations kept)."""
+    def _forward(
+        self, weights: Sequence[np.ndarray], X: np.ndarray, keep_exp: bool = False
+    ):
+        """`[X, z_0, relu(z_0), ..., z_last, softmax]` (pre-activations kept).
+
+        With `keep_exp`, returns `(acts, e, sum(e), 1 / sum(e))`, the softmax's parts
+        its gradient needs (see `_softmax_parts`).
+        """
         acts = [X]
         a = X
         n_layers = len(self.layer_sizes) - 1
@@ -270,8 +281,9 @@ class MLP:
                 a = np.maximum(z, z.dtype.type(0))
                 acts.append(a)
             else:
-                acts.append(_softmax(z))
-        return acts
+                e, s_e, r_e = _softmax_parts(z)
+                acts.append(e * r_e)
+        return (acts, e, s_e, r_e) if keep_exp else acts
 
     def _check_inputs(self, X: np.ndarray, dtype: np.dtype) -> np.ndarray:
         X = np.asarray(X)
@@ -327,17 +339,43 @@ def _max_last(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    """`jax.nn.softmax`: `exp(z - max) / sum(exp(z - max))` on the last axis."""
+def _softmax_parts(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`(e, s, 1 / s)`, `e = exp(z - max)`, `s = sum(e)`: the softmax is `e * (1 / s)`.
+
+    `jax.nn.softmax` divides `e` by its broadcast row sum; XLA rewrites a
+    division by a broadcast into a multiplication by the reciprocal (a
+    different rounding than `e / sum(e)`), in eager and jit mode alike.
+    """
     e = np.exp(z - _max_last(z))
-    return e / _sum_last(e)
+    s = _sum_last(e)
+    return e, s, e.dtype.type(1) / s
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    """`jax.nn.softmax` on the last axis, as XLA rounds it (see `_softmax_parts`)."""
+    e, _, r_e = _softmax_parts(z)
+    return e * r_e
+
+
+def _div_by_sum_vjp(
+    g: np.ndarray, x: np.ndarray, s: np.ndarray, r: np.ndarray
+) -> np.ndarray:
+    """Cotangent of `x` through `x / s`, `s = sum(x)` (last axis), as Keras rounds it.
+
+    JAX's division rule sends `g / s` to the numerator and `-((g * s**-2) * x)`,
+    summed over the broadcast axis, to `s`, hence to every `x`; `s**-2` is
+    `integer_pow`, i.e. `1 / (s * s)`. XLA computes `g / broadcast(s)` as
+    `g * r` with `r = 1 / s`. The two contributions add as `a + (-b)` (== a - b).
+    """
+    inv_s2 = g.dtype.type(1) / (s * s)
+    return g * r - _sum_last((g * inv_s2) * x)
 
 
 def _crossentropy(p: np.ndarray, y: np.ndarray, grad: bool = False):
     """Mean Keras cross-entropy `(*K,)`, d(loss)/d(log q) and the correct count."""
     dtype = p.dtype
     n = p.shape[-2]
-    q = p / _sum_last(p)
+    q = p * (dtype.type(1) / _sum_last(p))  # XLA's p / broadcast(s), see _softmax_parts
     q = np.clip(q, dtype.type(EPSILON), dtype.type(1.0 - EPSILON))
     y_b = np.broadcast_to(y, p.shape[:-1])
     log_q_y = np.log(np.take_along_axis(q, y_b[..., None], axis=-1)[..., 0])
