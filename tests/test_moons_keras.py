@@ -12,10 +12,19 @@ jit run, while Keras's own eager (`jit_compile=False`) run differs from its jit
 run by 5.7e-8: the clip of the cross-entropy at 1 - 1e-7 makes the gradient
 discontinuous, and a last-ulp difference decides on which side a sample falls.
 Seeds 2, 3 and 4 are well conditioned for all ten configurations (worst 5.3e-10);
-the test uses seed 2. In float32 the RMSprop family separates from Keras after
-~10 (centered) to ~30 epochs (float32 cancellation in `v - m**2` and the same
-clip), as Keras's own eager and jit runs separate from each other; those two
-configurations are compared over their first 10 epochs.
+the float64 test uses seed 2.
+
+Float32: our ops follow Keras's (softmax differentiated op by op, XLA's
+reciprocal for a division by a row sum), but XLA's float32 exp, log, dot
+summation order and jit FMA contraction are not numpy's, so the weights differ
+by a few ulps from the first step, as Keras's jit and eager runs differ from
+each other. The RMSprop family amplifies such noise chaotically at some seeds:
+at seed 2 centered RMSprop separates by 0.05 (Keras jit vs Keras eager) to 0.15
+(Keras jit vs Keras with a correctly rounded exp) within 100 epochs. The float32
+test uses seed 7, where every last-ulp perturbation we tried (ours, Keras eager,
+Keras with another exp, one weight moved by one ulp) stays within 2e-5 of Keras
+jit for both RMSprop configurations, so all ten configurations are compared
+over all 100 epochs.
 """
 
 from __future__ import annotations
@@ -31,8 +40,8 @@ from moons_keras import keras_fit, keras_model
 pytestmark = pytest.mark.keras
 
 SEED = 2
+FLOAT32_SEED = 7
 EPOCHS = 100
-FLOAT32_SHORT = {"RMSprop": 10, "RMSprop momentum centered": 10}
 CONFIG_IDS = [c.label.replace(" ", "_") for c in ARTICLE_CONFIGS]
 
 
@@ -64,8 +73,7 @@ def test_float64_loss_matches_keras_to_1e8_relative_over_100_epochs(config):
 
 @pytest.mark.parametrize("config", ARTICLE_CONFIGS, ids=CONFIG_IDS)
 def test_float32_loss_matches_keras_float32(config):
-    epochs = FLOAT32_SHORT.get(config.label, EPOCHS)
-    ours, k_loss, _ = compare(config, "float32", epochs)
+    ours, k_loss, _ = compare(config, "float32", EPOCHS, seed=FLOAT32_SEED)
     assert ours.weights.dtype == np.float32
     err = np.abs(ours.loss - k_loss)
     assert err.max() <= 1e-3, f"{config.label}: max absolute error {err.max():.3g}"
@@ -75,8 +83,8 @@ def test_float32_loss_matches_keras_float32(config):
 
 @pytest.mark.slow
 def test_float32_centered_rmsprop_is_not_reproducible_even_within_keras():
-    """The reason for the short float32 RMSprop comparison: Keras's own eager
-    and jit runs separate by more than 1e-3 within 100 epochs."""
+    """Why float32 is compared at FLOAT32_SEED: at seed 2 Keras's own eager and
+    jit runs separate by more than 1e-3 within 100 epochs."""
     config = ARTICLE_CONFIGS[5]
     assert config.label == "RMSprop momentum centered"
     _, jit_loss, _ = compare(config, "float32", EPOCHS)

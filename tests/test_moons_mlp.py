@@ -144,6 +144,47 @@ def test_loss_and_gradient_match_jax_autodiff_of_keras_ops(data):
             assert np.max(np.abs(a - b)) <= 1e-14 * np.max(np.abs(b))
 
 
+@pytest.mark.keras
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sum_normalisation_and_its_gradient_round_like_jax_on_xla(dtype):
+    """`x / sum(x)` (softmax and the cross-entropy's renormalisation) and its
+    VJP, bit for bit as JAX computes them op by op on XLA, which turns a
+    division by a broadcast row sum into a multiplication by its reciprocal.
+
+    Under `jax.jit` the same ops are fused and XLA contracts multiply-adds into
+    FMAs, which numpy has no way to follow: there only the forward value is
+    compared (it has no multiply-add)."""
+    import jax
+    import jax.numpy as jnp
+
+    from simulator.moons.mlp import _div_by_sum_vjp, _softmax, _sum_last
+
+    from keras_reference import keras
+
+    keras()  # JAX with x64 enabled
+    # Keras's softmax is differentiated op by op (exp, sum, divide), which is
+    # what our backward pass follows; a JAX that turns this flag on by default
+    # would need the custom-JVP formula p * (g - sum(g * p)) instead.
+    assert not jax.config.jax_softmax_custom_jvp
+    rng = np.random.default_rng(0)
+    x = rng.uniform(1e-3, 3.0, (256, 2)).astype(dtype)
+    g = rng.standard_normal((256, 2)).astype(dtype)
+
+    def value_and_vjp(x, g):
+        out, vjp = jax.vjp(lambda v: v / jnp.sum(v, -1, keepdims=True), x)
+        return out, vjp(g)[0]
+
+    ref, ref_grad = (np.asarray(a) for a in value_and_vjp(x, g))
+    s = _sum_last(x)
+    r = x.dtype.type(1) / s
+    np.testing.assert_array_equal(x * r, ref)
+    np.testing.assert_array_equal(_div_by_sum_vjp(g, x, s, r), ref_grad)
+    np.testing.assert_array_equal(x * r, np.asarray(jax.jit(value_and_vjp)(x, g)[0]))
+    z = np.log(x)  # softmax(log x) == x / sum(x) up to exp's rounding
+    e = np.exp(z - z.max(-1, keepdims=True))
+    np.testing.assert_array_equal(_softmax(z), e * (x.dtype.type(1) / _sum_last(e)))
+
+
 def test_forward_is_a_probability_distribution(data):
     X, _ = data
     m = MLP((2, 5, 3))

@@ -250,11 +250,13 @@ class MLP:
             for i, (n_in, n_out) in enumerate(itertools.pairwise(self.layer_sizes))
         ]
 
-    def _forward(self, flat: np.ndarray, X: np.ndarray) -> list:
+    def _forward(self, flat: np.ndarray, X: np.ndarray, keep_exp: bool = False):
         """`[X, z_0, relu(z_0), ..., z_last, softmax]` for flat weights `(*K, P)`.
 
         Keras's float operations in Keras's order: `a @ kernel + bias`, then
-        relu (or softmax). Pre-activations are kept for the backward pass.
+        relu (or softmax). Pre-activations are kept for the backward pass. With
+        `keep_exp`, returns `(acts, e, sum(e), 1 / sum(e))`, the softmax's parts
+        its gradient needs (see `_softmax_parts`).
         """
         acts = [X]
         a = X
@@ -263,9 +265,13 @@ class MLP:
         for i, w in enumerate(layers):
             z = a @ w[..., :-1, :] + w[..., -1:, :]
             acts.append(z)
-            a = np.maximum(z, z.dtype.type(0)) if i < last else _softmax(z)
+            if i < last:
+                a = np.maximum(z, z.dtype.type(0))
+            else:
+                e, s_e, r_e = _softmax_parts(z)
+                a = e * r_e
             acts.append(a)
-        return acts
+        return (acts, e, s_e, r_e) if keep_exp else acts
 
     def _loss_and_grad(
         self, flat: np.ndarray, X: np.ndarray, y: np.ndarray, grads: np.ndarray
@@ -284,8 +290,8 @@ class MLP:
         Returns:
             `(loss (*K,), correct (*K,))`.
         """
-        acts = self._forward(flat, X)
-        loss, g_z, correct = _crossentropy_vjp(acts[-1], y)
+        acts, e, s_e, r_e = self._forward(flat, X, keep_exp=True)
+        loss, g_z, correct = _crossentropy_vjp(acts[-1], e, s_e, r_e, y)
         layers = self._layers(flat)
         grad_layers = self._layers(grads)
         # The bias gradient, the batch sum of g_z, as a product with a row of
@@ -328,20 +334,34 @@ class MLP:
         return y
 
 
-def _crossentropy_vjp(p: np.ndarray, y: np.ndarray):
+def _crossentropy_vjp(
+    p: np.ndarray, e: np.ndarray, s_e: np.ndarray, r_e: np.ndarray, y: np.ndarray
+):
     """Mean Keras cross-entropy of softmax outputs `p` and its gradient wrt logits.
 
+    The JAX transpose of Keras's loss, op by op and rounded as XLA rounds it:
     jnp.log: d/dq = g / q; jnp.clip = minimum(1 - eps, maximum(eps, q)), whose
-    derivative is 1 strictly inside, 1/2 at a tie, 0 outside; then the
-    renormalisation `q = p / sum(p)` and the softmax, each transposed as JAX
-    transposes it.
+    derivative is 1 strictly inside, 1/2 at a tie, 0 outside; the
+    renormalisation `q = p / sum(p)`; then `jax.nn.softmax` differentiated
+    through its own ops (`e / sum(e)`, then exp's rule `g * e`; JAX's
+    `jax_softmax_custom_jvp` is off), not the algebraically equal
+    `p * (g - sum(g * p))`, which rounds differently.
+
+    Args:
+        p: softmax outputs `(*K, n, classes)`.
+        e, s_e, r_e: the softmax's `exp(z - max)`, its row sum and `1 / sum`
+            (`_softmax_parts`).
+        y: labels `(n,)` or `(*K, n)`.
 
     Returns:
         `(loss (*K,), d loss / d logits (*K, n, classes), correct (*K,))`.
     """
     dtype = p.dtype
+    # q = p / sum(p): XLA rewrites a division by a broadcast row sum into a
+    # multiplication by its reciprocal, so Keras computes p * (1 / s).
     s = _sum_last(p)
-    q = p / s
+    r_s = dtype.type(1) / s
+    q = p * r_s
     eps = dtype.type(EPSILON)
     one_m = dtype.type(1.0 - EPSILON)
     c = np.minimum(one_m, np.maximum(eps, q))  # == np.clip(q, eps, 1 - eps)
@@ -354,11 +374,8 @@ def _crossentropy_vjp(p: np.ndarray, y: np.ndarray):
     else:  # the usual case: 1 strictly inside, 0 outside (same bits, fewer ops)
         gate = (q > eps) & (q < one_m)
     g_q = g_c * gate
-    # q = p / s: JAX's division rule, transposed.
-    g_p = g_q / s - _sum_last(g_q * p / (s * s))
-    # softmax: y * (x_dot - sum(y * x_dot)), transposed.
-    g_z = p * g_p - p * _sum_last(p * g_p)
-    return loss, g_z, correct
+    g_p = _div_by_sum_vjp(g_q, p, s, r_s)
+    return loss, _div_by_sum_vjp(g_p, e, s_e, r_e) * e, correct
 
 
 def _sum_last(a: np.ndarray) -> np.ndarray:
@@ -388,17 +405,43 @@ def _max_last(a: np.ndarray) -> np.ndarray:
     return out
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    """`jax.nn.softmax`: `exp(z - max) / sum(exp(z - max))` on the last axis."""
+def _softmax_parts(z: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`(e, s, 1 / s)`, `e = exp(z - max)`, `s = sum(e)`: the softmax is `e * (1 / s)`.
+
+    `jax.nn.softmax` divides `e` by its broadcast row sum; XLA rewrites a
+    division by a broadcast into a multiplication by the reciprocal (a
+    different rounding than `e / sum(e)`), in eager and jit mode alike.
+    """
     e = np.exp(z - _max_last(z))
-    return e / _sum_last(e)
+    s = _sum_last(e)
+    return e, s, e.dtype.type(1) / s
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    """`jax.nn.softmax` on the last axis, as XLA rounds it (see `_softmax_parts`)."""
+    e, _, r_e = _softmax_parts(z)
+    return e * r_e
+
+
+def _div_by_sum_vjp(
+    g: np.ndarray, x: np.ndarray, s: np.ndarray, r: np.ndarray
+) -> np.ndarray:
+    """Cotangent of `x` through `x / s`, `s = sum(x)` (last axis), as Keras rounds it.
+
+    JAX's division rule sends `g / s` to the numerator and `-((g * s**-2) * x)`,
+    summed over the broadcast axis, to `s`, hence to every `x`; `s**-2` is
+    `integer_pow`, i.e. `1 / (s * s)`. XLA computes `g / broadcast(s)` as
+    `g * r` with `r = 1 / s`. The two contributions add as `a + (-b)` (== a - b).
+    """
+    inv_s2 = g.dtype.type(1) / (s * s)
+    return g * r - _sum_last((g * inv_s2) * x)
 
 
 def _crossentropy(p: np.ndarray, y: np.ndarray, grad: bool = False):
     """Mean Keras cross-entropy `(*K,)`, d(loss)/d(log q) and the correct count."""
     dtype = p.dtype
     n = p.shape[-2]
-    q = p / _sum_last(p)
+    q = p * (dtype.type(1) / _sum_last(p))  # XLA's p / broadcast(s), see _softmax_parts
     q = np.clip(q, dtype.type(EPSILON), dtype.type(1.0 - EPSILON))
     y_b = np.broadcast_to(y, p.shape[:-1])
     log_q_y = np.log(np.take_along_axis(q, y_b[..., None], axis=-1)[..., 0])
