@@ -139,6 +139,22 @@ def test_inputs_are_never_mutated(name, kwargs):
     assert state.batch_shape == (2, 3)
 
 
+@pytest.mark.parametrize(("name", "kwargs"), MUTATION_CASES)
+def test_new_params_and_state_never_alias_the_gradient(name, kwargs):
+    """Callers may reuse their gradient buffer (the moons training writes every
+    step's gradient into one array), so nothing a step returns may be a view of
+    the gradient it was given."""
+    opt = make(name, **kwargs)
+    w = np.array(STARTS[:3])
+    state = opt.init([w], batch_ndim=1)
+    for _ in range(4):
+        g = rosen_grad(w)
+        res = opt.step([w], [g], state, internals=False)
+        for out in [*res.params, *state_arrays(res.state)]:
+            assert not np.shares_memory(out, g)
+        w, state = res.params[0], res.state
+
+
 def float_leaves(tree):
     """The floating arrays of a nested tuple/dict of internals."""
     if isinstance(tree, dict):
