@@ -192,8 +192,7 @@ class MLP:
             Softmax probabilities `(*K, n, n_classes)`.
         """
         self._check_weights(weights)
-        flat = self.flatten(weights)
-        return self._forward(flat, self._check_inputs(X, flat.dtype))[-1]
+        return self.forward_flat(self.flatten(weights), X)
 
     def loss(
         self, weights: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray
@@ -204,7 +203,7 @@ class MLP:
     def forward_flat(self, flat: np.ndarray, X: np.ndarray) -> np.ndarray:
         """`forward` for flat weights `(*K, P)` (no weight list, no copy)."""
         flat = self._check_flat(flat)
-        return self._forward(flat, self._check_inputs(X, flat.dtype))[-1]
+        return self._forward(self._layers(flat), self._check_inputs(X, flat.dtype))[-1]
 
     def loss_flat(self, flat: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
         """`loss` for flat weights `(*K, P)`: shape `(*K,)`."""
@@ -250,8 +249,8 @@ class MLP:
             for i, (n_in, n_out) in enumerate(itertools.pairwise(self.layer_sizes))
         ]
 
-    def _forward(self, flat: np.ndarray, X: np.ndarray, keep_exp: bool = False):
-        """`[X, z_0, relu(z_0), ..., z_last, softmax]` for flat weights `(*K, P)`.
+    def _forward(self, layers: list[np.ndarray], X: np.ndarray, keep_exp: bool = False):
+        """`[X, z_0, relu(z_0), ..., z_last, softmax]` for `_layers` views `layers`.
 
         Keras's float operations in Keras's order: `a @ kernel + bias`, then
         relu (or softmax). Pre-activations are kept for the backward pass. With
@@ -260,7 +259,6 @@ class MLP:
         """
         acts = [X]
         a = X
-        layers = self._layers(flat)
         last = len(layers) - 1
         for i, w in enumerate(layers):
             z = a @ w[..., :-1, :] + w[..., -1:, :]
@@ -290,9 +288,9 @@ class MLP:
         Returns:
             `(loss (*K,), correct (*K,))`.
         """
-        acts, e, s_e, r_e = self._forward(flat, X, keep_exp=True)
-        loss, g_z, correct = _crossentropy_vjp(acts[-1], e, s_e, r_e, y)
         layers = self._layers(flat)
+        acts, e, s_e, r_e = self._forward(layers, X, keep_exp=True)
+        loss, g_z, correct = _crossentropy_vjp(acts[-1], e, s_e, r_e, y)
         grad_layers = self._layers(grads)
         # The bias gradient, the batch sum of g_z, as a product with a row of
         # ones: a reduction over the batch axis costs 5x more for these shapes.
@@ -357,14 +355,9 @@ def _crossentropy_vjp(
         `(loss (*K,), d loss / d logits (*K, n, classes), correct (*K,))`.
     """
     dtype = p.dtype
-    # q = p / sum(p): XLA rewrites a division by a broadcast row sum into a
-    # multiplication by its reciprocal, so Keras computes p * (1 / s).
-    s = _sum_last(p)
-    r_s = dtype.type(1) / s
-    q = p * r_s
+    s, r_s, q, c = _normalise_and_clip(p)
     eps = dtype.type(EPSILON)
     one_m = dtype.type(1.0 - EPSILON)
-    c = np.minimum(one_m, np.maximum(eps, q))  # == np.clip(q, eps, 1 - eps)
     loss, g_logp, correct = _crossentropy_clipped(c, p, y)
     g_c = g_logp / c
     if np.any(q == eps) or np.any(q == one_m):  # a tie: JAX's half gradient
@@ -437,25 +430,31 @@ def _div_by_sum_vjp(
     return g * r - _sum_last((g * inv_s2) * x)
 
 
-def _crossentropy(p: np.ndarray, y: np.ndarray, grad: bool = False):
-    """Mean Keras cross-entropy `(*K,)`, d(loss)/d(log q) and the correct count."""
+def _normalise_and_clip(p: np.ndarray):
+    """Keras's `q = p / sum(p)` and its clip to `[eps, 1 - eps]`, XLA's rounding.
+
+    XLA rewrites a division by a broadcast row sum into a multiplication by its
+    reciprocal, so Keras computes `p * (1 / s)`.
+
+    Returns:
+        `(s, 1 / s, q, clipped q)`; `s` and `1 / s` keep the class axis (size 1).
+    """
     dtype = p.dtype
-    n = p.shape[-2]
-    q = p * (dtype.type(1) / _sum_last(p))  # XLA's p / broadcast(s), see _softmax_parts
-    q = np.clip(q, dtype.type(EPSILON), dtype.type(1.0 - EPSILON))
-    y_b = np.broadcast_to(y, p.shape[:-1])
-    log_q_y = np.log(np.take_along_axis(q, y_b[..., None], axis=-1)[..., 0])
-    loss = -np.sum(log_q_y, axis=-1) / dtype.type(n)
-    correct = np.sum(np.argmax(p, axis=-1) == y_b, axis=-1)
-    if not grad:
-        return loss, None, correct
-    g_logp = np.zeros_like(p)
-    np.put_along_axis(g_logp, y_b[..., None], -1 / dtype.type(n), axis=-1)
-    return loss, g_logp, correct
+    s = _sum_last(p)
+    r_s = dtype.type(1) / s
+    q = p * r_s
+    c = np.minimum(dtype.type(1.0 - EPSILON), np.maximum(dtype.type(EPSILON), q))
+    return s, r_s, q, c  # c == np.clip(q, eps, 1 - eps), bit for bit
+
+
+def _crossentropy(p: np.ndarray, y: np.ndarray):
+    """Mean Keras cross-entropy `(*K,)` and correct count `(*K,)` of outputs `p`."""
+    loss, _, correct = _crossentropy_clipped(_normalise_and_clip(p)[3], p, y)
+    return loss, correct
 
 
 def _crossentropy_clipped(c: np.ndarray, p: np.ndarray, y: np.ndarray):
-    """`_crossentropy(p, y, grad=True)` given the clipped normalised `c`.
+    """Loss, d(loss)/d(log c) and correct count, given the clipped normalised `c`.
 
     The label's probability is picked with a one-hot mask, `sum(where(onehot,
     c, 0))` over classes: the other terms are exactly +0, so the bits are those
