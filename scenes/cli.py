@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from scenes.vocab import FIGURE_FORMATS, GLYPH_CHOICES, SWEEP_METRICS
+
 __all__ = ["main"]
 
 EXAMPLES = {
@@ -131,7 +133,7 @@ def _parser() -> argparse.ArgumentParser:
         "--glyph",
         action="append",
         default=[],
-        choices=("gradient", "velocity", "lookahead", "step_size"),
+        choices=GLYPH_CHOICES,
         help="draw this quantity at a few steps; repeatable",
     )
     p.add_argument("--glyph-steps", metavar="S1,S2,...", help="steps for the glyphs")
@@ -159,7 +161,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--metric",
         default="final_loss",
-        choices=("final_loss", "steps", "diverged", "converged"),
+        choices=tuple(SWEEP_METRICS),
     )
     p.add_argument("--out", default="sweep.png")
 
@@ -248,7 +250,7 @@ def _grid(items: Sequence[str]) -> dict[str, list[float]]:
     return grid
 
 
-def _check_out(out: str, suffixes=(".png", ".svg", ".pdf")) -> None:
+def _check_out(out: str, suffixes=tuple("." + f for f in FIGURE_FORMATS)) -> None:
     """Refuse a bad --out before any work is done."""
     if Path(out).suffix.lower() not in suffixes:
         raise UsageError(

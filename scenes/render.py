@@ -13,6 +13,7 @@ from scenes.figures.landscape import plot_race, plot_race_3d, plot_race_panels
 from scenes.figures.maps import plot_fate, plot_sweep
 from scenes.output import save_figure
 from scenes.spec import SceneSpec
+from scenes.vocab import FIGURE_FORMATS
 from simulator import fate_map, simulate, sweep
 from simulator.trace import Race
 
@@ -22,7 +23,7 @@ __all__ = ["render_fate", "render_race", "render_spec", "render_sweep"]
 def _stem(out: str | Path) -> Path:
     out = Path(out)
     return (
-        out.with_suffix("") if out.suffix.lower() in (".png", ".svg", ".pdf") else out
+        out.with_suffix("") if out.suffix.lower().lstrip(".") in FIGURE_FORMATS else out
     )
 
 
@@ -32,7 +33,7 @@ def _formats(out: str | Path, formats) -> tuple[str, ...]:
     suffix = Path(out).suffix.lower().lstrip(".")
     if not suffix:
         return ("png",)
-    if suffix not in ("png", "svg", "pdf"):
+    if suffix not in FIGURE_FORMATS:
         raise ValueError(f"`out` must end in .png, .svg or .pdf. Received: out='{out}'")
     return (suffix,)
 

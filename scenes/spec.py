@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from scenes.vocab import FIGURE_FORMATS, GLYPH_CHOICES, SWEEP_METRICS
+
 __all__ = ["KINDS", "SceneSpec", "SpecError", "load_spec", "parse_spec"]
 
 #: Scene kinds a spec can describe (animations and Manim scenes will add more).
@@ -228,9 +230,7 @@ def parse_spec(data: dict[str, Any], source: str = "<spec>") -> SceneSpec:
             raise check.fail(
                 "[scene] formats", f"expected a list such as ['png'], got {fm!r}"
             )
-        spec.formats = [
-            check.str("[scene] formats", f, ("png", "svg", "pdf")) for f in fm
-        ]
+        spec.formats = [check.str("[scene] formats", f, FIGURE_FORMATS) for f in fm]
     opts = data.get("optimizers", [])
     if not isinstance(opts, list):
         raise check.fail("[[optimizers]]", "expected an array of tables [[optimizers]]")
@@ -261,7 +261,7 @@ def parse_spec(data: dict[str, Any], source: str = "<spec>") -> SceneSpec:
             check.str(
                 "[render] glyphs",
                 name,
-                ("gradient", "velocity", "lookahead", "step_size"),
+                GLYPH_CHOICES,
             )
     if "glyph_steps" in render:
         gs = render["glyph_steps"]
@@ -301,7 +301,7 @@ def parse_spec(data: dict[str, Any], source: str = "<spec>") -> SceneSpec:
             "metric": check.str(
                 "[sweep] metric",
                 sw.get("metric", "final_loss"),
-                ("final_loss", "steps", "diverged", "converged"),
+                tuple(SWEEP_METRICS),
             ),
         }
     if kind == "fate":
