@@ -272,7 +272,7 @@ def plot_race(
     elif legend:
         art.legend = ax.legend(handles=handles, loc=legend, fontsize=8, framealpha=0.9)
     if title:
-        ax.set_title(title if isinstance(title, str) else _title(traces), fontsize=10)
+        ax.set_title(title if isinstance(title, str) else title_of(traces), fontsize=10)
     return art
 
 
@@ -296,7 +296,8 @@ def minima_handle() -> Line2D:
     )
 
 
-def _title(traces: list[Trace]) -> str:
+def title_of(traces: list[Trace]) -> str:
+    """The generated title: surface, steps, starts, noise, dtype."""
     meta = traces[0].metadata
     n = int(np.prod(traces[0].batch_shape))
     parts = [
@@ -323,6 +324,7 @@ def plot_race_3d(
     elev: float = 35,
     azim: float = -60,
     row: int | None = None,
+    trail: int | None = None,
 ) -> RaceArtists:
     """The surface in 3D with each path lying on it, up to `row` (default last).
 
@@ -358,7 +360,7 @@ def plot_race_3d(
         cstride=2,
     )
     reader = FrameReader(traces, view=view, max_particles=max_particles)
-    layer = Race3DLayer(ax, reader, height)
+    layer = Race3DLayer(ax, reader, height, trail=trail)
     art = RaceArtists(ax=ax, reader=reader, layers=[layer])
     art.paths = dict(layer.paths)
     art.diverged = {t.label: int(t.diverged.sum()) for t in traces}
@@ -369,7 +371,7 @@ def plot_race_3d(
     ax.view_init(elev=elev, azim=azim)
     art.legend = ax.legend(handles=layer.legend_handles(), loc="upper left", fontsize=8)
     if title:
-        ax.set_title(title if isinstance(title, str) else _title(traces), fontsize=10)
+        ax.set_title(title if isinstance(title, str) else title_of(traces), fontsize=10)
     return art
 
 
@@ -455,5 +457,5 @@ def plot_race_panels(
             + (" (log scale)" if (surface.log_contours if log is None else log) else "")
         )
     if title:
-        fig.suptitle(title if isinstance(title, str) else _title(traces), fontsize=10)
+        fig.suptitle(title if isinstance(title, str) else title_of(traces), fontsize=10)
     return arts

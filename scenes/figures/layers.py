@@ -97,8 +97,12 @@ class RaceLayer:
             self.off[se.label] = ax.scatter(
                 *empty.T, **{**OFF_VIEW_MARKER, "c": style["color"]}
             )
-            ax.scatter(*se.positions[0].T, **START_STYLE)
             del s
+        # A swarm's starts are a light grid, not hundreds of discs.
+        starts = np.concatenate([se.positions[0] for se in reader.series])
+        n = len(starts)
+        style = START_STYLE if n <= 50 else {**START_STYLE, "s": 4, "linewidths": 0.3}
+        ax.scatter(*starts.T, **style)
         if annotate:
             self._make_notes()
 
@@ -111,15 +115,20 @@ class RaceLayer:
         for row, s, p in sorted(entries)[: self._annotate]:
             se = self.reader.series[s]
             reason = se.diverged_reason[p].replace("nonfinite_", "non-finite ")
+            (x0, x1), (y0, y1) = self.reader.view
+            x, y = se.exit_xy[p]
+            right, top = x > (x0 + x1) / 2, y > (y0 + y1) / 2
+            # Towards the view's centre, so the text stays inside the axes.
             text = self.ax.annotate(
                 f"step {se.diverged_step[p]}: {reason.replace('_', ' ')}",
-                se.exit_xy[p],
-                xytext=(6, -10),
+                (x, y),
+                xytext=(-6 if right else 6, -10 if top else 10),
                 textcoords="offset points",
+                ha="right" if right else "left",
+                va="top" if top else "bottom",
                 fontsize=7,
                 color="#7A2A00",
                 zorder=8,
-                annotation_clip=False,
                 bbox={
                     "boxstyle": "round,pad=0.15",
                     "fc": "white",
@@ -393,22 +402,17 @@ class StepLabel:
 
     def __init__(self, ax: Axes, reader: FrameReader, *, fontsize: float = 10):
         self.reader = reader
+        # Above the axes, left: it never hides a particle or a marker.
         self.text = ax.text(
-            0.015,
-            0.985,
+            0.0,
+            1.01,
             "",
             transform=ax.transAxes,
             ha="left",
-            va="top",
+            va="bottom",
             fontsize=fontsize,
             family="monospace",
             zorder=9,
-            bbox={
-                "boxstyle": "round,pad=0.3",
-                "fc": "white",
-                "ec": "#999999",
-                "alpha": 0.85,
-            },
         )
         self.artists = [self.text]
 
@@ -419,7 +423,7 @@ class StepLabel:
         text = f"step {int(r.steps[row]):>{width}d} / {total}"
         gone = sum(int(r.markers(s, row).sum()) for s in range(len(r.series)))
         if gone:
-            text += f"\n{gone} diverged"
+            text += f"   · {gone} diverged"
         self.text.set_text(text)
         return self.artists
 
@@ -431,12 +435,15 @@ class Race3DLayer:
         ax: a 3D axes.
         reader: the frame reader.
         height: `f -> z`, the surface's height transform (e.g. log).
+        trail: rows of path behind each particle (None: the whole path).
     """
 
-    def __init__(self, ax: Axes, reader: FrameReader, height: Any):
+    def __init__(
+        self, ax: Axes, reader: FrameReader, height: Any, trail: int | None = None
+    ):
         from mpl_toolkits.mplot3d.art3d import Line3DCollection
 
-        self.ax, self.reader = ax, reader
+        self.ax, self.reader, self.trail = ax, reader, trail
         self.paths: dict[str, Any] = {}
         self.heads: dict[str, Any] = {}
         self.exits: dict[str, Any] = {}
@@ -489,7 +496,12 @@ class Race3DLayer:
         for s, se in enumerate(r.series):
             z = self._z[s][: row + 1]
             xyz = np.concatenate([se.positions[: row + 1], z[..., None]], axis=-1)
-            self.paths[se.label].set_segments(xyz.transpose(1, 0, 2))
+            shown = xyz if self.trail is None else xyz[-self.trail :]
+            self.paths[se.label].set_segments(shown.transpose(1, 0, 2))
+            # A collection is projected by its axes' draw; blitting skips that
+            # (before the first draw the axes has no projection yet).
+            if getattr(self.ax, "M", None) is not None:
+                self.paths[se.label].do_3d_projection()
             head = xyz[-1][np.isfinite(xyz[-1]).all(-1) & ~r.markers(s, row)]
             self.heads[se.label].set_data_3d(*head.T)
             # Where it was last seen on the surface.
