@@ -401,29 +401,27 @@ def _cmd_plot(args) -> None:
 
 def video_settings(args):
     """`VideoSettings` from the shared video options (one-line errors)."""
-    from scenes.animate.race import VideoSettings
+    from scenes.spec import video_settings as from_table
 
     match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", args.size)
     if not match:
         raise UsageError(
             f"--size must be WIDTHxHEIGHT in pixels. Received: {args.size!r}"
         )
-    w, h = int(match[1]), int(match[2])
-    panels = tuple(p.strip() for p in args.panels.split(",") if p.strip())
     if args.trail < 0 or args.trail == 1:
         raise UsageError(
             f"--trail must be 0 (whole path) or >= 2. Received: {args.trail}"
         )
-    return VideoSettings(
-        frames=args.frames,
-        seconds=args.seconds,
-        fps=args.fps,
-        size=(w, h),
-        panels=panels,
-        trail=args.trail or None,
-        easing=args.easing,
-        dpi=h / 7.2,  # text keeps its size relative to the frame at any resolution
-    )
+    table = {
+        "frames": args.frames,
+        "seconds": args.seconds,
+        "fps": args.fps,
+        "size": (int(match[1]), int(match[2])),
+        "panels": [p.strip() for p in args.panels.split(",") if p.strip()],
+        "trail": args.trail,
+        "easing": args.easing,
+    }
+    return from_table({k: v for k, v in table.items() if v is not None})
 
 
 def _check_video_out(out: str) -> None:

@@ -13,6 +13,7 @@ __all__ = [
     "GLYPH_CHOICES",
     "GLYPH_MEANING",
     "PANELS",
+    "RENDERERS",
     "SWEEP_METRICS",
     "VIDEO_FORMATS",
 ]
@@ -32,8 +33,8 @@ GLYPH_ALIASES = {"lookahead": "textbook_iterate"}
 GLYPH_CHOICES = (*GLYPHS, *GLYPH_ALIASES)
 #: What each glyph means, for legends and captions.
 GLYPH_MEANING = {
-    "gradient": "−gradient at the particle",
-    "velocity": "velocity (momentum displacement)",
+    "gradient": "−gradient at the particle (hollow arrow)",
+    "velocity": "velocity (momentum displacement, solid arrow)",
     "textbook_iterate": "Nesterov: textbook iterate w − μ·m (path = lookahead)",
     "step_size": "adaptive step size per coordinate",
 }
@@ -50,6 +51,9 @@ SWEEP_METRICS = {
 FIGURE_FORMATS = ("png", "svg", "pdf")
 #: Animation formats (the suffix of `out`): `.png` writes a frame sequence.
 VIDEO_FORMATS = ("mp4", "gif", "webm", "html", "png")
+
+#: Video renderers of a scene spec's `[video]` table.
+RENDERERS = ("matplotlib", "manim")
 
 #: Panels an animation can link to the landscape.
 PANELS = {

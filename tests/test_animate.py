@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from scenes.animate.race import VideoSettings, animate_race, build_race_figure
 from scenes.output import read_png_config
 from simulator import simulate
 
+EXAMPLES = Path(__file__).parent.parent / "examples"
 EXAMPLE = [
     "animate", "--surface", "rosenbrock",
     "--optimizer", "Adam(learning_rate=0.1)",
@@ -65,7 +67,7 @@ def test_mp4_frames_size_fps_metadata_and_poster(race, tmp_path):
     assert info["duration"] == pytest.approx(2.0, abs=0.06)
     # The container's comment tag and the sidecar carry the same configuration.
     stored = json.loads(info["comment"])
-    sidecar = json.loads((tmp_path / "r.json").read_text())
+    sidecar = json.loads((tmp_path / "r.mp4.json").read_text())
     assert stored == sidecar
     cfg = stored["optiscape"]
     assert cfg["labels"] == race.labels
@@ -114,7 +116,10 @@ def test_gif_and_webm(race, tmp_path, suffix, codec):
     frames = decode(anim.path)
     assert rms(frames[0], frames[-1]) > 5
     assert (
-        json.loads((tmp_path / "r.json").read_text())["optiscape"]["video"]["fps"] == 8
+        json.loads((tmp_path / f"r.{suffix}.json").read_text())["optiscape"]["video"][
+            "fps"
+        ]
+        == 8
     )
 
 
@@ -216,3 +221,30 @@ def test_swarm_and_every_panel(tmp_path):
     frames = decode(tmp_path / "swarm.mp4")
     assert rms(frames[3], frames[-1]) > 3
     assert len(json.loads(info["comment"])["optiscape"]["labels"]) == 2
+
+
+@pytest.mark.slow
+def test_render_spec_writes_figure_and_video(tmp_path):
+    spec = tmp_path / "v.toml"
+    spec.write_text(
+        (EXAMPLES / "valley_video.toml")
+        .read_text()
+        .replace("seconds = 8", "seconds = 2")
+        .replace("size = [1280, 720]", "size = [640, 360]")
+    )
+    r = optiscape("render", str(spec), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    figure = tmp_path / "out" / "valley_video.png"
+    video = tmp_path / "out" / "valley_video.mp4"
+    assert probe(video)["frames"] == 60
+    # The figure and the video keep their own sidecars; both carry the spec.
+    fig_cfg = json.loads((tmp_path / "out" / "valley_video.json").read_text())
+    vid_cfg = json.loads((tmp_path / "out" / "valley_video.mp4.json").read_text())
+    assert fig_cfg["optiscape"]["spec"]["video"]["fps"] == 30
+    assert vid_cfg["optiscape"]["spec"] == fig_cfg["optiscape"]["spec"]
+    assert read_png_config(figure)["optiscape"]["spec"]["kind"] == "race"
+    # --out with a video suffix writes only that video.
+    r = optiscape("render", str(spec), "--out", "only.gif", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert probe(tmp_path / "only.gif")["frames"] == 60
+    assert not (tmp_path / "only.png").exists()

@@ -128,11 +128,14 @@ def write_frames(
         rows: the trace row of each frame (a `FrameClock`'s rows).
         out: output path; the suffix picks the format (see `open_sink`).
         fps: frames per second.
-        config: JSON-able configuration, stored in the file and in
-            `<stem>.json` (with package versions).
+        config: JSON-able configuration, stored in the file and in the
+            sidecar (with package versions).
         progress: a progress bar over frames.
         poster: also write `<stem>_poster.png`, the last frame drawn as a static
             figure (for `<video poster>` and slides).
+
+    The configuration goes into the file and into `<out>.json` (e.g.
+    `race.mp4.json`), so a figure `race.png` beside it keeps its `race.json`.
     """
     from tqdm.auto import tqdm
 
@@ -159,7 +162,8 @@ def write_frames(
             poster_path, dpi=canvas.fig.dpi, metadata={"optiscape": json.dumps(full)}
         )
         files.append(poster_path)
-    sidecar = stem.with_name(stem.name + ".json")
+    # `race.mp4.json`: a figure of the same stem keeps its own `race.json`.
+    sidecar = out.with_name(out.name + ".json")
     sidecar.write_text(json.dumps(full, indent=1) + "\n")
     files.append(sidecar)
     size = canvas.fig.canvas.get_width_height(physical=True)

@@ -313,10 +313,14 @@ class GlyphLayer:
             )
             self.artists = [self.ellipses]
         else:
+            # Gradient arrows are hollow, so they never pass for velocity.
+            hollow = glyph == "gradient"
             self.quiver = ax.quiver(
                 *zero.T,
                 *zero.T,
-                color=colors,
+                facecolors="none" if hollow else colors,
+                edgecolors=colors,
+                linewidths=1.0 if hollow else 0.0,
                 angles="xy",
                 scale_units="xy",
                 scale=1,
