@@ -404,8 +404,15 @@ class GlyphLayer:
 class StepLabel:
     """A text in the corner of the axes: step, and what is happening."""
 
-    def __init__(self, ax: Axes, reader: FrameReader, *, fontsize: float = 10):
-        self.reader = reader
+    def __init__(
+        self,
+        ax: Axes,
+        reader: FrameReader,
+        *,
+        fontsize: float = 10,
+        unit: str = "step",
+    ):
+        self.reader, self.unit = reader, unit
         # Above the axes, left: it never hides a particle or a marker.
         self.text = ax.text(
             0.0,
@@ -424,7 +431,7 @@ class StepLabel:
         r = self.reader
         total = int(r.steps[-1])
         width = len(str(total))
-        text = f"step {int(r.steps[row]):>{width}d} / {total}"
+        text = f"{self.unit} {int(r.steps[row]):>{width}d} / {total}"
         gone = sum(int(r.markers(s, row).sum()) for s in range(len(r.series)))
         if gone:
             text += f"   · {gone} diverged"
