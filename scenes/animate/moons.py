@@ -200,6 +200,9 @@ def animate_moons(
 
     config = {
         **many.metadata,
+        "labels": list(many.labels),
+        "epochs": [int(e) for e in many.epochs],
+        "seed": int(many.seeds[0]),
         "video": {**settings.to_config(), "kind": "moons", "boundary": boundary},
         "plane": plane.metadata,
         "plane_window": view,
