@@ -379,9 +379,25 @@ def _say(args, paths) -> None:
         print(p)
 
 
+def _simulate_race(args, starts):
+    """The race the shared run options describe (plot, animate)."""
+    from simulator import simulate
+
+    return simulate(
+        args.surface,
+        args.optimizer,
+        starts,
+        args.steps,
+        labels=_labels(args),
+        noise=args.noise,
+        seed=args.seed,
+        dtype=args.dtype,
+        progress=not args.quiet,
+    )
+
+
 def _cmd_plot(args) -> None:
     from scenes.render import render_race
-    from simulator import simulate
 
     _check_out(args.out)
     glyph_steps = None
@@ -393,17 +409,7 @@ def _cmd_plot(args) -> None:
                 f"--glyph-steps must be integers S1,S2,... Received: "
                 f"{args.glyph_steps!r}"
             ) from None
-    race = simulate(
-        args.surface,
-        args.optimizer,
-        _starts(args),
-        args.steps,
-        labels=_labels(args),
-        noise=args.noise,
-        seed=args.seed,
-        dtype=args.dtype,
-        progress=not args.quiet,
-    )
+    race = _simulate_race(args, _starts(args))
     log = {"auto": None, "yes": True, "no": False}[args.log]
     _say(
         args,
@@ -478,24 +484,13 @@ def _swarm_starts(surface_text: str, n: int) -> list[list[float]]:
 
 def _cmd_animate(args) -> None:
     from scenes.animate.race import animate_race
-    from simulator import simulate
 
     settings = video_settings(args)
     _check_video_out(args.out)
     if args.swarm and args.start:
         raise UsageError("--swarm and --start cannot be combined.")
     starts = _swarm_starts(args.surface, args.swarm) if args.swarm else _starts(args)
-    race = simulate(
-        args.surface,
-        args.optimizer,
-        starts,
-        args.steps,
-        labels=_labels(args),
-        noise=args.noise,
-        seed=args.seed,
-        dtype=args.dtype,
-        progress=not args.quiet,
-    )
+    race = _simulate_race(args, starts)
     animation = animate_race(
         race, args.out, settings, glyphs=args.glyph, progress=not args.quiet
     )

@@ -194,21 +194,7 @@ class RaceLayer:
 
     def series_handles(self) -> list[Any]:
         """Legend proxies: one per series."""
-        handles = []
-        for se in self.reader.series:
-            style = series_style(se.index)
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    color=style["color"],
-                    linestyle=style["linestyle"],
-                    marker=style["marker"],
-                    markeredgecolor="black",
-                    label=se.legend_label(),
-                )
-            )
-        return handles
+        return [series_handle(se) for se in self.reader.series]
 
     def marker_handles(self) -> list[Any]:
         """Legend proxies of the markers: start, divergence, off-view."""
@@ -235,6 +221,20 @@ class RaceLayer:
         return any(
             self.reader.off_view(s, last).any() for s in range(len(self.reader.series))
         )
+
+
+def series_handle(se: Any) -> Line2D:
+    """The legend proxy of one series: colour, line style, marker, label."""
+    style = series_style(se.index)
+    return Line2D(
+        [],
+        [],
+        color=style["color"],
+        linestyle=style["linestyle"],
+        marker=style["marker"],
+        markeredgecolor="black",
+        label=se.legend_label(),
+    )
 
 
 def _marker_handle(marker: str, face: str, label: str, size: float = 7) -> Line2D:
@@ -565,20 +565,7 @@ class Race3DLayer:
 
     def legend_handles(self) -> list[Any]:
         """One entry per series (saying how many diverged), then the marker."""
-        handles = []
-        for se in self.reader.series:
-            style = series_style(se.index)
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    color=style["color"],
-                    linestyle=style["linestyle"],
-                    marker=style["marker"],
-                    markeredgecolor="black",
-                    label=se.legend_label(),
-                )
-            )
+        handles = [series_handle(se) for se in self.reader.series]
         if any(se.diverged.any() for se in self.reader.series):
             handles.append(
                 _marker_handle("X", DIVERGED_MARKER["c"], "diverged: last seen here", 9)
