@@ -1,0 +1,528 @@
+"""TraceScene: a Manim scene whose every frame is read from a simulated Race."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any, ClassVar
+
+import numpy as np
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    Circle,
+    MathTypst,
+    Polygon,
+    RegularPolygon,
+    Scene,
+    Square,
+    Star,
+    Text,
+    Triangle,
+    ValueTracker,
+    VGroup,
+    VMobject,
+    linear,
+)
+
+from scenes.manim.config import load_style, style_dict
+from scenes.manim.reader import TraceFrames
+from scenes.style import DIVERGED_MARKER, series_style
+from simulator import simulate
+from simulator.engine import resolve_surface
+
+__all__ = ["Arrows", "LiveText", "Markers", "Plane", "TraceScene", "Trails"]
+
+STYLE = load_style()
+INK = STYLE.ink
+FONT = "DejaVu Sans"
+
+
+# -- geometry --------------------------------------------------------------------
+
+
+class Plane:
+    """Maps data coordinates of `view` onto a box of the scene (vectorised).
+
+    Args:
+        view: `((x0, x1), (y0, y1))` in data units.
+        center: `(3,)` scene point at the middle of the box.
+        width, height: box size in scene units.
+    """
+
+    def __init__(self, view, center, width: float, height: float):
+        (self.x0, self.x1), (self.y0, self.y1) = view
+        self.center = np.asarray(center, dtype=float)
+        self.width, self.height = width, height
+        self.sx = width / (self.x1 - self.x0)
+        self.sy = height / (self.y1 - self.y0)
+
+    def to_scene(self, xy: np.ndarray, margin: float = 0.0) -> np.ndarray:
+        """`(..., 2)` data -> `(..., 3)` scene, clamped `margin` units outside."""
+        xy = np.asarray(xy, dtype=float)
+        out = np.zeros((*xy.shape[:-1], 3))
+        out[..., 0] = self.center[0] + (xy[..., 0] - (self.x0 + self.x1) / 2) * self.sx
+        out[..., 1] = self.center[1] + (xy[..., 1] - (self.y0 + self.y1) / 2) * self.sy
+        if margin is not None:
+            lo = self.center[:2] - [self.width / 2 + margin, self.height / 2 + margin]
+            hi = self.center[:2] + [self.width / 2 + margin, self.height / 2 + margin]
+            out[..., :2] = np.clip(out[..., :2], lo, hi)
+        return out
+
+    def vector(self, v: np.ndarray) -> np.ndarray:
+        """`(..., 2)` data displacement -> `(..., 3)` scene displacement."""
+        v = np.asarray(v, dtype=float)
+        out = np.zeros((*v.shape[:-1], 3))
+        out[..., 0], out[..., 1] = v[..., 0] * self.sx, v[..., 1] * self.sy
+        return out
+
+    @property
+    def edges(self) -> tuple[float, float, float, float]:
+        """Scene left, right, bottom, top of the box."""
+        c, w, h = self.center, self.width / 2, self.height / 2
+        return c[0] - w, c[0] + w, c[1] - h, c[1] + h
+
+
+def landscape_image(surface: Any, view, pixels: tuple[int, int]) -> np.ndarray:
+    """`(h, w, 4)` uint8 RGBA of the static figures' contours (`draw_contours`).
+
+    The same colour map, log scaling and levels as `plot_race`, drawn full-bleed
+    (no axes) by matplotlib's Agg and handed to Manim as an image.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from scenes.landscape import draw_contours
+
+    w, h = pixels
+    fig = Figure(figsize=(w / 100, h / 100), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    draw_contours(ax, surface, view, resolution=min(600, max(300, w // 2)), colorbar=False)
+    ax.set_axis_off()
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba()).copy()
+
+
+@lru_cache(maxsize=None)
+def _marker_template(marker: str) -> np.ndarray:
+    """`(k, 3)` Bezier points of a unit-radius marker shape centred at 0."""
+    shapes = {
+        "o": lambda: Circle(radius=1),
+        "s": lambda: Square(side_length=1.6),
+        "^": lambda: Triangle().scale_to_fit_height(1.9),
+        "D": lambda: Square(side_length=1.45).rotate(np.pi / 4),
+        "v": lambda: Triangle().scale_to_fit_height(1.9).rotate(np.pi),
+        "P": lambda: Polygon(
+            *[
+                [a, b, 0]
+                for a, b in [
+                    (-0.35, 1), (0.35, 1), (0.35, 0.35), (1, 0.35), (1, -0.35),
+                    (0.35, -0.35), (0.35, -1), (-0.35, -1), (-0.35, -0.35),
+                    (-1, -0.35), (-1, 0.35), (-0.35, 0.35),
+                ]
+            ]
+        ),
+        "h": lambda: RegularPolygon(6).scale_to_fit_height(1.9),
+        "*": lambda: Star(5, outer_radius=1.2),
+        "X": lambda: Polygon(
+            *[
+                [np.cos(a) * r, np.sin(a) * r, 0]
+                for k in range(4)
+                for a, r in (
+                    (k * np.pi / 2 + np.pi / 4 - 0.32, 1.15),
+                    (k * np.pi / 2 + np.pi / 4 + 0.32, 1.15),
+                    (k * np.pi / 2 + np.pi / 2, 0.45),
+                )
+            ]
+        ),
+    }
+    mob = shapes.get(marker, shapes["o"])()
+    pts = mob.points.copy()
+    return pts - pts.mean(axis=0) * [1, 1, 0] if marker in "^v" else pts - mob.get_center()
+
+
+# -- vectorised particle groups ----------------------------------------------------
+
+
+class Markers(VMobject):
+    """N copies of one marker shape as ONE VMobject (subpaths), moved by numpy."""
+
+    def __init__(self, marker: str, color: str, radius: float, **kwargs):
+        super().__init__(**kwargs)
+        self.template = _marker_template(marker) * radius
+        self.set_fill(color, opacity=1.0)
+        self.set_stroke(INK, width=1.2)
+
+    def place(self, points: np.ndarray) -> Markers:
+        """Puts one marker at each `(N, 3)` scene point (NaN rows are hidden)."""
+        points = points[np.isfinite(points).all(axis=1)]
+        self.points = (self.template[None] + points[:, None]).reshape(-1, 3)
+        return self
+
+
+class Trails(VMobject):
+    """Polylines of all particles of a group as ONE VMobject (one subpath each)."""
+
+    def __init__(self, color: str, width: float, **kwargs):
+        super().__init__(**kwargs)
+        self.set_stroke(color, width=width, opacity=0.95)
+        self.set_fill(opacity=0)
+
+    def place(self, paths: np.ndarray) -> Trails:
+        """`(P, n, 3)` scene points; segments touching a NaN are dropped."""
+        a, b = paths[:, :-1], paths[:, 1:]
+        ok = np.isfinite(a).all(-1) & np.isfinite(b).all(-1)
+        a, b = a[ok], b[ok]
+        # Straight segments as cubic Beziers (a, a + d/3, a + 2d/3, b).
+        d = b - a
+        self.points = np.stack([a, a + d / 3, a + 2 * d / 3, b], axis=1).reshape(-1, 3)
+        return self
+
+
+class Arrows(VGroup):
+    """N arrows (shaft strokes + filled heads) as two VMobjects, set by numpy."""
+
+    def __init__(self, color: str, width: float = 4.0, head: float = 0.14, **kwargs):
+        self.shafts = VMobject().set_stroke(color, width=width).set_fill(opacity=0)
+        self.heads = VMobject().set_fill(color, opacity=1).set_stroke(color, width=0.5)
+        self.head = head
+        super().__init__(self.shafts, self.heads, **kwargs)
+
+    def place(self, starts: np.ndarray, vectors: np.ndarray) -> Arrows:
+        """Arrows from `(N, 3)` starts along `(N, 3)` vectors (NaN rows hidden)."""
+        ok = np.isfinite(starts).all(1) & np.isfinite(vectors).all(1)
+        s, v = starts[ok], vectors[ok]
+        length = np.linalg.norm(v, axis=1, keepdims=True)
+        keep = length[:, 0] > 1e-6
+        s, v, length = s[keep], v[keep], length[keep]
+        u = v / np.maximum(length, 1e-12)
+        n = np.stack([-u[:, 1], u[:, 0], np.zeros(len(u))], axis=1)
+        h = np.minimum(self.head, 0.45 * length)
+        tip = s + v
+        base = tip - u * h
+        d = base - s
+        self.shafts.points = np.stack(
+            [s, s + d / 3, s + 2 * d / 3, base], axis=1
+        ).reshape(-1, 3)
+        corners = [tip, base + n * h * 0.6, base - n * h * 0.6, tip]
+        edges = [(corners[i], corners[i + 1]) for i in range(3)]
+        self.heads.points = (
+            np.stack(
+                [np.stack([a, a + (b - a) / 3, a + 2 * (b - a) / 3, b], 1) for a, b in edges],
+                axis=1,
+            ).reshape(-1, 3)
+            if len(s)
+            else np.zeros((0, 3))
+        )
+        return self
+
+
+class LiveText(VGroup):
+    """A text that an updater changes: rebuilt only when the string changes."""
+
+    def __init__(self, text: str = "", font_size: float = 22, color: str = INK, **kw):
+        super().__init__()
+        self.font_size, self.color_, self.kw = font_size, color, kw
+        self.text = None
+        self.anchor: tuple[np.ndarray, np.ndarray] | None = None
+        self.set_text(text)
+
+    def pin(self, point: np.ndarray, edge: np.ndarray = LEFT) -> LiveText:
+        """Keeps `edge` of the text at `point` whenever it changes."""
+        self.anchor = (np.asarray(point, dtype=float), edge)
+        self._place()
+        return self
+
+    def _place(self):
+        if self.anchor is not None and self.submobjects:
+            point, edge = self.anchor
+            self.submobjects[0].move_to(point, aligned_edge=edge)
+
+    def set_text(self, text: str) -> LiveText:
+        if text != self.text:
+            self.text = text
+            mob = Text(text, font=FONT, font_size=self.font_size, color=self.color_, **self.kw)
+            # `become` keeps the child's identity: animations (FadeIn) and the
+            # scene hold references to it, a replaced child would linger as a ghost.
+            if self.submobjects:
+                self.submobjects[0].become(mob)
+            else:
+                self.add(mob)
+            self._place()
+        return self
+
+
+def text(s: str, size: float = 22, color: str = INK, **kw) -> Text:
+    """Pango text in the scenes' font and ink."""
+    return Text(s, font=FONT, font_size=size, color=color, **kw)
+
+
+def math(src: str, size: float = 30, color: str = INK) -> MathTypst:
+    """Typst math (labels `{{ ... : name }}` select terms to highlight)."""
+    return MathTypst(src, font_size=size, color=color)
+
+
+def fmt(x: float) -> str:
+    """A number for captions: 3 significant digits, no exponent below 1e4."""
+    if not np.isfinite(x):
+        return "inf" if x > 0 else ("nan" if np.isnan(x) else "-inf")
+    return f"{x:.3g}" if 1e-3 <= abs(x) < 1e4 or x == 0 else f"{x:.2e}"
+
+
+# -- the base scene ----------------------------------------------------------------
+
+
+class TraceScene(Scene):
+    """A scene driven by ONE `ValueTracker` over the rows of a simulated race.
+
+    Subclasses (or a spec, through `TraceScene.configured`) set the class
+    attributes; `setup` simulates the race, `construct` animates it. Every
+    group of particles (one optimizer) has exactly one updater that reads its
+    frame from `TraceFrames` at the tracker's row.
+
+    Attributes:
+        surface: surface name, expression text or `Surface`.
+        optimizers: Keras-style texts, one per group.
+        labels: legend labels (default: the texts).
+        starts: `(N, 2)` start points shared by every optimizer.
+        steps: optimizer steps simulated.
+        seconds: seconds of motion (beats and cards come on top).
+        view: `((x0, x1), (y0, y1))` shown (default: the surface's).
+        noise, seed: gradient noise and its seed.
+        description: one line for `optiscape video --list`.
+    """
+
+    surface: ClassVar[Any] = "rosenbrock"
+    optimizers: ClassVar[Sequence[str]] = ("SGD(learning_rate=0.001)",)
+    labels: ClassVar[Sequence[str] | None] = None
+    starts: ClassVar[Any] = ((-1.2, 1.0),)
+    steps: ClassVar[int] = 200
+    seconds: ClassVar[float] = 10.0
+    view: ClassVar[Any] = None
+    noise: ClassVar[float] = 0.0
+    seed: ClassVar[int] = 0
+    description: ClassVar[str] = ""
+    #: Attributes a spec may override (and that the configuration records).
+    PARAMETERS: ClassVar[tuple[str, ...]] = (
+        "surface",
+        "optimizers",
+        "labels",
+        "starts",
+        "steps",
+        "seconds",
+        "view",
+        "noise",
+        "seed",
+    )
+    #: The box the landscape occupies: centre, width, height (scene units).
+    BOX: ClassVar[tuple[tuple[float, float, float], float, float]] = (
+        (-3.25, -0.05, 0.0),
+        7.4,
+        7.4,
+    )
+
+    @classmethod
+    def configured(cls, **overrides: Any) -> type[TraceScene]:
+        """A subclass with `overrides` for `PARAMETERS` (how specs drive scenes)."""
+        unknown = sorted(set(overrides) - set(cls.PARAMETERS))
+        if unknown:
+            raise ValueError(
+                f"`{unknown[0]}` is not a parameter of {cls.__name__} "
+                f"(allowed: {', '.join(cls.PARAMETERS)}). Received: {unknown[0]}="
+                f"{overrides[unknown[0]]!r}"
+            )
+        if "seconds" in overrides and not (
+            isinstance(overrides["seconds"], (int, float)) and 1 <= overrides["seconds"] <= 600
+        ):
+            raise ValueError(
+                "`seconds` must be a number in [1, 600]. "
+                f"Received: seconds={overrides['seconds']!r}"
+            )
+        return type(cls.__name__, (cls,), dict(overrides))
+
+    @classmethod
+    def scene_config(cls) -> dict[str, Any]:
+        """The scene's full configuration (JSON-able), as stored with the video."""
+        cfg = {"scene": cls.__name__}
+        for name in cls.PARAMETERS:
+            value = getattr(cls, name)
+            cfg[name] = value.to_config() if hasattr(value, "to_config") else value
+        cfg["style"] = style_dict(STYLE)
+        return cfg
+
+    # -- setup ---------------------------------------------------------------------
+
+    def simulate(self):
+        """The race this scene shows (override for other runs)."""
+        surface = resolve_surface(self.surface)
+        if self.view is not None:
+            from dataclasses import replace
+
+            surface = replace(surface, view=tuple(map(tuple, self.view)))
+        return simulate(
+            surface,
+            list(self.optimizers),
+            self.starts,
+            self.steps,
+            labels=None if self.labels is None else list(self.labels),
+            noise=self.noise,
+            seed=self.seed,
+        )
+
+    def setup(self):
+        self.race = self.simulate()
+        self.frames = [TraceFrames(t) for t in self.race]
+        self.rows = self.frames[0].rows
+        self.tracker = ValueTracker(0.0)
+        c, w, h = self.BOX
+        self.plane = Plane(self.race.surface.view, c, w, h)
+        self.groups: list[VGroup] = []
+
+    # -- drawing -------------------------------------------------------------------
+
+    def paint_landscape(self) -> None:
+        """Bakes the surface, as a high-resolution image, into the camera background.
+
+        The landscape never moves, so it is painted once into the background
+        every frame starts from (no per-frame image transform). Manim 0.22's
+        `ImageMobject` display also fails on Pillow >= 11 (it builds an RGBA image
+        from a 2-D float array), so the background is the robust path too.
+        """
+        from manim import config
+        from PIL import Image
+
+        cam = self.camera
+        ppu = cam.pixel_height / config.frame_height
+        l, r, b, t = self.plane.edges
+        x0 = int(round((l + config.frame_width / 2) * ppu))
+        y0 = int(round((config.frame_height / 2 - t) * ppu))
+        w, h = int(round((r - l) * ppu)), int(round((t - b) * ppu))
+        k = STYLE.landscape_oversample
+        big = landscape_image(
+            self.race.surface, self.race.surface.view, (int(w * k), int(h * k))
+        )
+        img = np.asarray(Image.fromarray(big).resize((w, h), Image.Resampling.LANCZOS))
+        background = cam.background.copy()
+        H, W = background.shape[:2]
+        ys, xs = slice(max(y0, 0), min(y0 + h, H)), slice(max(x0, 0), min(x0 + w, W))
+        background[ys, xs] = img[ys.start - y0 : ys.stop - y0, xs.start - x0 : xs.stop - x0]
+        cam.set_background(background)
+        cam.reset()
+
+    def minima(self) -> VGroup:
+        """White stars with black edges at the surface's known minima (in view)."""
+        mins = [m.xy for m in self.race.surface.minima]
+        star = Markers("*", "#FFFFFF", STYLE.marker_radius * 1.4)
+        pts = self.plane.to_scene(np.array(mins).reshape(-1, 2), margin=None)
+        l, r, b, t = self.plane.edges
+        inside = (pts[:, 0] >= l) & (pts[:, 0] <= r) & (pts[:, 1] >= b) & (pts[:, 1] <= t)
+        return star.place(pts[inside])
+
+    def group(self, index: int, *, trails: bool = True, style: int | None = None) -> VGroup:
+        """Markers (+ trails, + divergence marks) of trace `index`, with ONE updater.
+
+        The divergence mark is an X where the particle was last seen, with the
+        step beside it; it appears on the row the particle leaves.
+        """
+        fr = self.frames[index]
+        st = series_style(index if style is None else style)
+        plane = self.plane
+        trail = Trails(st["color"], STYLE.trail_width) if trails else VMobject()
+        dots = Markers(st["marker"], st["color"], STYLE.marker_radius)
+        crosses = Markers("X", DIVERGED_MARKER["c"], STYLE.marker_radius * 1.3)
+        notes = VGroup()
+        exits = plane.to_scene(fr.exits, margin=-0.25)
+        steps = fr.trace.diverged_step.reshape(-1)
+        group = VGroup(trail, dots, crosses, notes)
+        shown = {"notes": -1}
+
+        def update(g, dt=0):
+            t = self.tracker.get_value()
+            if trails:
+                trail.place(plane.to_scene(np.swapaxes(fr.trail(t), 0, 1), margin=0.3))
+            dots.place(plane.to_scene(fr.at(t), margin=None))
+            gone = fr.gone(t)
+            crosses.place(np.where(gone[:, None], exits, np.nan))
+            # Step labels for (a few) diverged particles, built only on change.
+            n = int(gone.sum())
+            if n != shown["notes"]:
+                shown["notes"] = n
+                notes.remove(*notes.submobjects)
+                for p in np.flatnonzero(gone)[:3]:
+                    lab = text(f"left at step {steps[p]}", 16, DIVERGED_MARKER["c"])
+                    lab.next_to(exits[p], DOWN if exits[p][1] > 0 else UP, buff=0.12)
+                    notes.add(lab)
+
+        group.add_updater(update)
+        update(group)
+        self.groups.append(group)
+        return group
+
+    def legend(self, entries: Sequence[tuple[int, str]], size: float = 17) -> VGroup:
+        """Marker + label rows for `(style index, label)` pairs."""
+        rows = VGroup()
+        for i, label in entries:
+            st = series_style(i)
+            mark = Markers(st["marker"], st["color"], STYLE.marker_radius).place(
+                np.zeros((1, 3))
+            )
+            line = VMobject().set_points_as_corners([LEFT * 0.5, RIGHT * 0.5 * 0])
+            line.set_stroke(st["color"], width=STYLE.trail_width)
+            row = VGroup(VGroup(line, mark), text(label, size)).arrange(RIGHT, buff=0.15)
+            rows.add(row)
+        return rows.arrange(DOWN, aligned_edge=LEFT, buff=0.12)
+
+    def step_counter(self, point: np.ndarray, size: float = 22) -> LiveText:
+        """`step N / steps`, read from the tracker."""
+        fr = self.frames[0]
+        total = fr.trace.steps
+        live = LiveText(f"step 0 / {total}", size).pin(point)
+        live.add_updater(lambda m: m.set_text(f"step {fr.step(self.tracker.get_value())} / {total}"))
+        return live
+
+    @property
+    def panel_left(self) -> float:
+        """Scene x where the text panel right of the landscape starts."""
+        return self.plane.edges[1] + 0.4
+
+    def panel(self, *mobs, top: float = 3.7, buff: float = 0.25) -> VGroup:
+        """Stacks `mobs` down the right panel, each scaled to fit its width."""
+        from manim import config
+
+        width = config.frame_width / 2 - 0.2 - self.panel_left
+        group = VGroup(*mobs)
+        for m in mobs:
+            if m.width > width:
+                m.scale_to_fit_width(width)
+        group.arrange(DOWN, aligned_edge=LEFT, buff=buff)
+        group.move_to([self.panel_left, top, 0], aligned_edge=UP + LEFT)
+        return group
+
+    def highlight(self, eq: MathTypst, label: str, color: str, seconds: float = 0.5):
+        """Colours the term `label` of `eq` (a glyph of that colour explains it)."""
+        from manim import Indicate
+
+        part = eq.select(label)
+        self.play(part.animate.set_color(color), run_time=seconds)
+        self.play(Indicate(part, color=color, scale_factor=1.15), run_time=seconds)
+
+    # -- timing --------------------------------------------------------------------
+
+    def row_of_step(self, step: int) -> int:
+        """The recorded row of optimizer `step` (the first row at or after it)."""
+        return int(np.searchsorted(self.frames[0].trace.steps_recorded, step))
+
+    def advance(self, row: float, seconds: float, rate_func=linear, *extra) -> None:
+        """Moves the tracker to `row` over `seconds` (updaters draw every frame)."""
+        row = float(np.clip(row, 0, self.rows - 1))
+        if seconds <= 0 or row == self.tracker.get_value():
+            self.tracker.set_value(row)
+            return
+        self.play(self.tracker.animate.set_value(row), *extra, run_time=seconds, rate_func=rate_func)
+
+    def motion_seconds(self, rows: float) -> float:
+        """Seconds of motion for `rows` rows at the scene's uniform pace."""
+        return self.seconds * rows / max(self.rows - 1, 1)
