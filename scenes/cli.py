@@ -408,7 +408,7 @@ def _cmd_render(args) -> None:
 
 
 def _cmd_moons(args) -> None:
-    from scenes.moons_figures import render_article
+    from scenes.figures.moons import render_article
 
     if args.seeds < 1:
         raise UsageError(f"--seeds must be >= 1. Received: {args.seeds}")

@@ -8,9 +8,9 @@ from typing import Any
 import matplotlib.pyplot as plt
 
 import surfaces
-from scenes.curves import plot_loss_curves
-from scenes.landscape import plot_race, plot_race_3d, plot_race_panels
-from scenes.maps import plot_fate, plot_sweep
+from scenes.figures.curves import plot_loss_curves
+from scenes.figures.landscape import plot_race, plot_race_3d, plot_race_panels
+from scenes.figures.maps import plot_fate, plot_sweep
 from scenes.output import save_figure
 from scenes.spec import SceneSpec
 from simulator import fate_map, simulate, sweep

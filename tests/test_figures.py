@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from matplotlib.image import imread
 
-from scenes.curves import plot_loss_curves, plot_loss_small_multiples
-from scenes.landscape import plot_race, plot_race_3d, plot_race_panels
-from scenes.maps import plot_fate, plot_sweep
+from scenes.figures.curves import plot_loss_curves, plot_loss_small_multiples
+from scenes.figures.landscape import plot_race, plot_race_3d, plot_race_panels
+from scenes.figures.maps import plot_fate, plot_sweep
 from scenes.output import read_png_config, save_figure
 from simulator import fate_map, simulate, sweep
 
