@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -24,16 +24,16 @@ from manim import (
     ValueTracker,
     VGroup,
     VMobject,
-    linear,
 )
 
+from scenes.frames import FrameReader
 from scenes.manim.config import load_style, style_dict
-from scenes.manim.reader import TraceFrames
+from scenes.manim.reader import ContinuousFrames, clock_rate, ease_progress
 from scenes.style import DIVERGED_MARKER, series_style
 from simulator import simulate
 from simulator.engine import resolve_surface
 
-__all__ = ["Arrows", "LiveText", "Markers", "Plane", "TraceScene", "Trails"]
+__all__ = ["Arrows", "Ellipses", "LiveText", "Markers", "Plane", "TraceScene", "Trails"]
 
 STYLE = load_style()
 INK = STYLE.ink
@@ -94,19 +94,21 @@ def landscape_image(surface: Any, view, pixels: tuple[int, int]) -> np.ndarray:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from scenes.landscape import draw_contours
+    from scenes.figures.landscape import draw_contours
 
     w, h = pixels
     fig = Figure(figsize=(w / 100, h / 100), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_axes((0, 0, 1, 1))
-    draw_contours(ax, surface, view, resolution=min(600, max(300, w // 2)), colorbar=False)
+    draw_contours(
+        ax, surface, view, resolution=min(600, max(300, w // 2)), colorbar=False
+    )
     ax.set_axis_off()
     fig.canvas.draw()
     return np.asarray(fig.canvas.buffer_rgba()).copy()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _marker_template(marker: str) -> np.ndarray:
     """`(k, 3)` Bezier points of a unit-radius marker shape centred at 0."""
     shapes = {
@@ -119,9 +121,18 @@ def _marker_template(marker: str) -> np.ndarray:
             *[
                 [a, b, 0]
                 for a, b in [
-                    (-0.35, 1), (0.35, 1), (0.35, 0.35), (1, 0.35), (1, -0.35),
-                    (0.35, -0.35), (0.35, -1), (-0.35, -1), (-0.35, -0.35),
-                    (-1, -0.35), (-1, 0.35), (-0.35, 0.35),
+                    (-0.35, 1),
+                    (0.35, 1),
+                    (0.35, 0.35),
+                    (1, 0.35),
+                    (1, -0.35),
+                    (0.35, -0.35),
+                    (0.35, -1),
+                    (-0.35, -1),
+                    (-0.35, -0.35),
+                    (-1, -0.35),
+                    (-1, 0.35),
+                    (-0.35, 0.35),
                 ]
             ]
         ),
@@ -141,7 +152,9 @@ def _marker_template(marker: str) -> np.ndarray:
     }
     mob = shapes.get(marker, shapes["o"])()
     pts = mob.points.copy()
-    return pts - pts.mean(axis=0) * [1, 1, 0] if marker in "^v" else pts - mob.get_center()
+    return (
+        pts - pts.mean(axis=0) * [1, 1, 0] if marker in "^v" else pts - mob.get_center()
+    )
 
 
 # -- vectorised particle groups ----------------------------------------------------
@@ -211,12 +224,31 @@ class Arrows(VGroup):
         edges = [(corners[i], corners[i + 1]) for i in range(3)]
         self.heads.points = (
             np.stack(
-                [np.stack([a, a + (b - a) / 3, a + 2 * (b - a) / 3, b], 1) for a, b in edges],
+                [
+                    np.stack([a, a + (b - a) / 3, a + 2 * (b - a) / 3, b], 1)
+                    for a, b in edges
+                ],
                 axis=1,
             ).reshape(-1, 3)
             if len(s)
             else np.zeros((0, 3))
         )
+        return self
+
+
+class Ellipses(VMobject):
+    """N axis-aligned ellipses as ONE VMobject: semi-axes per particle, by numpy."""
+
+    def __init__(self, color: str, width: float = 2.5, **kwargs):
+        super().__init__(**kwargs)
+        self.template = Circle(radius=1).points
+        self.set_stroke(color, width=width).set_fill(color, opacity=0.12)
+
+    def place(self, centers: np.ndarray, axes: np.ndarray) -> Ellipses:
+        """`(N, 3)` centres, `(N, 3)` semi-axes (x, y); NaN rows hidden."""
+        ok = np.isfinite(centers).all(1) & np.isfinite(axes).all(1)
+        c, a = centers[ok], axes[ok]
+        self.points = (self.template[None] * a[:, None] + c[:, None]).reshape(-1, 3)
         return self
 
 
@@ -244,7 +276,9 @@ class LiveText(VGroup):
     def set_text(self, text: str) -> LiveText:
         if text != self.text:
             self.text = text
-            mob = Text(text, font=FONT, font_size=self.font_size, color=self.color_, **self.kw)
+            mob = Text(
+                text, font=FONT, font_size=self.font_size, color=self.color_, **self.kw
+            )
             # `become` keeps the child's identity: animations (FadeIn) and the
             # scene hold references to it, a replaced child would linger as a ghost.
             if self.submobjects:
@@ -317,12 +351,8 @@ class TraceScene(Scene):
         "noise",
         "seed",
     )
-    #: The box the landscape occupies: centre, width, height (scene units).
-    BOX: ClassVar[tuple[tuple[float, float, float], float, float]] = (
-        (-3.25, -0.05, 0.0),
-        7.4,
-        7.4,
-    )
+    #: Largest landscape box (scene units); the box keeps the view's aspect.
+    MAX_BOX: ClassVar[tuple[float, float]] = (8.0, 7.4)
 
     @classmethod
     def configured(cls, **overrides: Any) -> type[TraceScene]:
@@ -335,7 +365,8 @@ class TraceScene(Scene):
                 f"{overrides[unknown[0]]!r}"
             )
         if "seconds" in overrides and not (
-            isinstance(overrides["seconds"], (int, float)) and 1 <= overrides["seconds"] <= 600
+            isinstance(overrides["seconds"], (int, float))
+            and 1 <= overrides["seconds"] <= 600
         ):
             raise ValueError(
                 "`seconds` must be a number in [1, 600]. "
@@ -372,13 +403,23 @@ class TraceScene(Scene):
             seed=self.seed,
         )
 
+    #: Glyphs the scene draws (read through the FrameReader, one scale per run).
+    glyphs: ClassVar[tuple[str, ...]] = ()
+    #: Pace of the motion: FrameClock's `"ease"` or `"uniform"`.
+    easing: ClassVar[str] = "ease"
+
     def setup(self):
         self.race = self.simulate()
-        self.frames = [TraceFrames(t) for t in self.race]
-        self.rows = self.frames[0].rows
+        self.reader = FrameReader(self.race, glyphs=self.glyphs, max_particles=1000)
+        self.frames = ContinuousFrames(self.reader)
+        self.rows = self.reader.n_rows
+        self.progress = ease_progress(self.reader, self.easing)
         self.tracker = ValueTracker(0.0)
-        c, w, h = self.BOX
-        self.plane = Plane(self.race.surface.view, c, w, h)
+        (x0, x1), (y0, y1) = self.reader.view
+        k = min(self.MAX_BOX[0] / (x1 - x0), self.MAX_BOX[1] / (y1 - y0))
+        w, h = (x1 - x0) * k, (y1 - y0) * k
+        # Left-aligned, top-aligned: wide views leave room below for the math.
+        self.plane = Plane(self.reader.view, (-6.85 + w / 2, 3.75 - h / 2, 0), w, h)
         self.groups: list[VGroup] = []
 
     # -- drawing -------------------------------------------------------------------
@@ -408,7 +449,9 @@ class TraceScene(Scene):
         background = cam.background.copy()
         H, W = background.shape[:2]
         ys, xs = slice(max(y0, 0), min(y0 + h, H)), slice(max(x0, 0), min(x0 + w, W))
-        background[ys, xs] = img[ys.start - y0 : ys.stop - y0, xs.start - x0 : xs.stop - x0]
+        background[ys, xs] = img[
+            ys.start - y0 : ys.stop - y0, xs.start - x0 : xs.stop - x0
+        ]
         cam.set_background(background)
         cam.reset()
 
@@ -418,33 +461,38 @@ class TraceScene(Scene):
         star = Markers("*", "#FFFFFF", STYLE.marker_radius * 1.4)
         pts = self.plane.to_scene(np.array(mins).reshape(-1, 2), margin=None)
         l, r, b, t = self.plane.edges
-        inside = (pts[:, 0] >= l) & (pts[:, 0] <= r) & (pts[:, 1] >= b) & (pts[:, 1] <= t)
+        inside = (
+            (pts[:, 0] >= l) & (pts[:, 0] <= r) & (pts[:, 1] >= b) & (pts[:, 1] <= t)
+        )
         return star.place(pts[inside])
 
-    def group(self, index: int, *, trails: bool = True, style: int | None = None) -> VGroup:
+    def group(
+        self, index: int, *, trails: bool = True, style: int | None = None
+    ) -> VGroup:
         """Markers (+ trails, + divergence marks) of trace `index`, with ONE updater.
 
         The divergence mark is an X where the particle was last seen, with the
         step beside it; it appears on the row the particle leaves.
         """
-        fr = self.frames[index]
-        st = series_style(index if style is None else style)
+        fr = self.frames
+        se = self.reader.series[index]
+        st = series_style(se.index if style is None else style)
         plane = self.plane
         trail = Trails(st["color"], STYLE.trail_width) if trails else VMobject()
         dots = Markers(st["marker"], st["color"], STYLE.marker_radius)
         crosses = Markers("X", DIVERGED_MARKER["c"], STYLE.marker_radius * 1.3)
         notes = VGroup()
-        exits = plane.to_scene(fr.exits, margin=-0.25)
-        steps = fr.trace.diverged_step.reshape(-1)
+        exits = plane.to_scene(se.exit_xy, margin=-0.25)
+        steps = se.diverged_step
         group = VGroup(trail, dots, crosses, notes)
         shown = {"notes": -1}
 
         def update(g, dt=0):
             t = self.tracker.get_value()
             if trails:
-                trail.place(plane.to_scene(np.swapaxes(fr.trail(t), 0, 1), margin=0.3))
-            dots.place(plane.to_scene(fr.at(t), margin=None))
-            gone = fr.gone(t)
+                trail.place(plane.to_scene(np.swapaxes(fr.trail(index, t), 0, 1), 0.1))
+            dots.place(plane.to_scene(fr.at(index, t), margin=0.1))
+            gone = fr.gone(index, t)
             crosses.place(np.where(gone[:, None], exits, np.nan))
             # Step labels for (a few) diverged particles, built only on change.
             n = int(gone.sum())
@@ -471,16 +519,20 @@ class TraceScene(Scene):
             )
             line = VMobject().set_points_as_corners([LEFT * 0.5, RIGHT * 0.5 * 0])
             line.set_stroke(st["color"], width=STYLE.trail_width)
-            row = VGroup(VGroup(line, mark), text(label, size)).arrange(RIGHT, buff=0.15)
+            row = VGroup(VGroup(line, mark), text(label, size)).arrange(
+                RIGHT, buff=0.15
+            )
             rows.add(row)
         return rows.arrange(DOWN, aligned_edge=LEFT, buff=0.12)
 
     def step_counter(self, point: np.ndarray, size: float = 22) -> LiveText:
         """`step N / steps`, read from the tracker."""
-        fr = self.frames[0]
-        total = fr.trace.steps
+        fr = self.frames
+        total = int(self.reader.steps[-1])
         live = LiveText(f"step 0 / {total}", size).pin(point)
-        live.add_updater(lambda m: m.set_text(f"step {fr.step(self.tracker.get_value())} / {total}"))
+        live.add_updater(
+            lambda m: m.set_text(f"step {fr.step(self.tracker.get_value())} / {total}")
+        )
         return live
 
     @property
@@ -489,7 +541,7 @@ class TraceScene(Scene):
         return self.plane.edges[1] + 0.4
 
     def panel(self, *mobs, top: float = 3.7, buff: float = 0.25) -> VGroup:
-        """Stacks `mobs` down the right panel, each scaled to fit its width."""
+        """Stacks `mobs` down the right panel (added), each scaled to fit its width."""
         from manim import config
 
         width = config.frame_width / 2 - 0.2 - self.panel_left
@@ -499,6 +551,7 @@ class TraceScene(Scene):
                 m.scale_to_fit_width(width)
         group.arrange(DOWN, aligned_edge=LEFT, buff=buff)
         group.move_to([self.panel_left, top, 0], aligned_edge=UP + LEFT)
+        self.add(group)
         return group
 
     def highlight(self, eq: MathTypst, label: str, color: str, seconds: float = 0.5):
@@ -513,16 +566,27 @@ class TraceScene(Scene):
 
     def row_of_step(self, step: int) -> int:
         """The recorded row of optimizer `step` (the first row at or after it)."""
-        return int(np.searchsorted(self.frames[0].trace.steps_recorded, step))
+        return int(np.clip(np.searchsorted(self.reader.steps, step), 0, self.rows - 1))
 
-    def advance(self, row: float, seconds: float, rate_func=linear, *extra) -> None:
-        """Moves the tracker to `row` over `seconds` (updaters draw every frame)."""
+    def advance(self, row: float, seconds: float | None = None, *extra) -> None:
+        """Moves the tracker to `row` (updaters draw every frame).
+
+        Args:
+            row: target row.
+            seconds: duration; default the segment's share of `self.seconds`
+                at the scene's pace (eased or uniform).
+            extra: animations played alongside.
+        """
         row = float(np.clip(row, 0, self.rows - 1))
-        if seconds <= 0 or row == self.tracker.get_value():
+        now = self.tracker.get_value()
+        rate, share = clock_rate(self.progress, now, row)
+        seconds = self.seconds * share if seconds is None else seconds
+        if seconds < 1 / 30 or row == now:
             self.tracker.set_value(row)
             return
-        self.play(self.tracker.animate.set_value(row), *extra, run_time=seconds, rate_func=rate_func)
-
-    def motion_seconds(self, rows: float) -> float:
-        """Seconds of motion for `rows` rows at the scene's uniform pace."""
-        return self.seconds * rows / max(self.rows - 1, 1)
+        self.play(
+            self.tracker.animate.set_value(row),
+            *extra,
+            run_time=seconds,
+            rate_func=rate,
+        )

@@ -61,7 +61,9 @@ def load_style(path: str | Path = CFG_PATH) -> Style:
         ValueError: unknown key, or a value of the wrong type or range (one line
             naming the file, the key and the value).
     """
-    parser = configparser.ConfigParser(inline_comment_prefixes=None)  # "#" starts colours
+    parser = configparser.ConfigParser(
+        inline_comment_prefixes=None
+    )  # "#" starts colours
     parser.optionxform = str  # keys are case-sensitive, as written
     if not parser.read(path):
         raise ValueError(f"Cannot read the Manim configuration '{path}'.")

@@ -6,7 +6,7 @@ import re
 from typing import ClassVar
 
 import numpy as np
-from manim import DOWN, LEFT, UP, FadeIn, FadeOut, RoundedRectangle, VGroup
+from manim import DOWN, LEFT, FadeIn, FadeOut, RoundedRectangle, VGroup
 
 from scenes.gallery import ARTICLE_RACES, article_optimizers
 from scenes.manim.base import INK, TraceScene, fmt, math, text
@@ -26,7 +26,9 @@ def short_label(keras_text: str) -> str:
         if value.strip() == "True":
             words.append(key.capitalize() if key == "nesterov" else key)
             continue
-        key = {"learning_rate": "lr", "momentum": "μ", "weight_decay": "wd"}.get(key, key)
+        key = {"learning_rate": "lr", "momentum": "μ", "weight_decay": "wd"}.get(
+            key, key
+        )
         words.append(f"{key}={value.strip()}")
     return re.sub(r"\s+", " ", " ".join(words))
 
@@ -55,7 +57,9 @@ class OptimizerRace(TraceScene):
         n = len(race)
         title = text(f"{n} Keras optimizers on {race.surface.name}", 28)
         rule = math("w_(t+1) = w_t + Delta w(g_t), quad g_t = nabla f(w_t)", 26)
-        legend = self.legend([(i, short_label(t.label)) for i, t in enumerate(race)], 15)
+        legend = self.legend(
+            [(i, short_label(t.label)) for i, t in enumerate(race)], 15
+        )
         self.panel(title, rule, legend)
         counter = self.step_counter(legend.get_corner(DOWN + LEFT) + DOWN * 0.4)
         self.paint_landscape()
@@ -67,21 +71,34 @@ class OptimizerRace(TraceScene):
         # Beats: the first to reach the target, and each divergence.
         hits = {t.label: first_below(t, self.target) for t in race}
         events = sorted(
-            [(s, f"{short_label(k)} reaches f < {fmt(self.target)} first, at step {s}")
-             for k, s in hits.items() if s >= 0][:1]
-            + [(int(t.diverged_step.min()), f"{short_label(t.label)} diverges at step "
-                f"{int(t.diverged_step.min())}") for t in race if t.diverged.any()]
+            [
+                (
+                    s,
+                    f"{short_label(k)} reaches f < {fmt(self.target)} first, at step {s}",
+                )
+                for k, s in hits.items()
+                if s >= 0
+            ][:1]
+            + [
+                (
+                    int(t.diverged_step.min()),
+                    f"{short_label(t.label)} diverges at step "
+                    f"{int(t.diverged_step.min())}",
+                )
+                for t in race
+                if t.diverged.any()
+            ]
         )
-        now = 0
         for step, caption in events:
             row = self.row_of_step(step)
-            self.advance(row, self.motion_seconds(row - now))
-            now = row
-            note = text(caption, 18).next_to(counter, DOWN, aligned_edge=LEFT, buff=0.25)
+            self.advance(row)
+            note = text(caption, 18).next_to(
+                counter, DOWN, aligned_edge=LEFT, buff=0.25
+            )
             self.play(FadeIn(note), run_time=0.4)
             self.wait(1.0)
             self.play(FadeOut(note), run_time=0.3)
-        self.advance(self.rows - 1, self.motion_seconds(self.rows - 1 - now))
+        self.advance(self.rows - 1)
         self.wait(0.5)
         self.play(FadeIn(self.closing_card(hits)), run_time=0.6)
         self.wait(2.5)
@@ -95,18 +112,30 @@ class OptimizerRace(TraceScene):
             lines.append("  none within the run")
         div = [t for t in self.race if t.diverged.any()]
         lines.append(
-            "Diverged: " + (", ".join(
-                f"{short_label(t.label)} (step {int(t.diverged_step.min())})" for t in div
-            ) if div else "none")
+            "Diverged: "
+            + (
+                ", ".join(
+                    f"{short_label(t.label)} (step {int(t.diverged_step.min())})"
+                    for t in div
+                )
+                if div
+                else "none"
+            )
         )
         best = min(self.race, key=lambda t: float(np.median(t.final_loss)))
         lines.append(
             f"Lowest final loss: {short_label(best.label)}, {fmt(float(np.median(best.final_loss)))}"
         )
-        body = VGroup(*[text(s, 17) for s in lines]).arrange(DOWN, aligned_edge=LEFT, buff=0.1)
-        box = RoundedRectangle(
-            corner_radius=0.1, width=body.width + 0.5, height=body.height + 0.4
-        ).set_fill("#FFFFFF", 0.94).set_stroke(INK, 1)
+        body = VGroup(*[text(s, 17) for s in lines]).arrange(
+            DOWN, aligned_edge=LEFT, buff=0.1
+        )
+        box = (
+            RoundedRectangle(
+                corner_radius=0.1, width=body.width + 0.5, height=body.height + 0.4
+            )
+            .set_fill("#FFFFFF", 0.94)
+            .set_stroke(INK, 1)
+        )
         card = VGroup(box, body.move_to(box))
         return card.move_to(self.plane.center)
 
@@ -126,6 +155,9 @@ class SwarmScene(TraceScene):
         self.paint_landscape()
         self.add(self.minima(), self.group(0, trails=False))
         label = text(f"{len(self.starts)} particles, {self.optimizers[0]}", 20)
-        label.next_to(self.plane.center + [self.plane.width / 2, 3.4, 0], direction=np.array([1, 0, 0]))
+        label.next_to(
+            self.plane.center + [self.plane.width / 2, 3.4, 0],
+            direction=np.array([1, 0, 0]),
+        )
         self.add(label, self.step_counter(label.get_left() + DOWN * 0.6))
-        self.advance(self.rows - 1, self.seconds)
+        self.advance(self.rows - 1)

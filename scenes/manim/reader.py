@@ -1,103 +1,113 @@
-"""Thin adapter over a Trace for the Manim scenes (to be replaced by scenes.frames)."""
+"""Fractional-row views of `scenes.frames.FrameReader` for Manim's continuous time."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from scenes.landscape import _exit_points, _flat, _valid_rows
-from simulator.trace import Trace
+from scenes.frames import FrameClock, FrameReader
 
-__all__ = ["TraceFrames"]
+__all__ = ["ContinuousFrames", "clock_rate", "ease_progress"]
 
 
-@dataclass
-class TraceFrames:
-    """Everything a frame shows of one trace, at a (fractional) row `t`.
+class ContinuousFrames:
+    """What a frame shows at a fractional row `t`, read through `FrameReader`.
 
-    Row `r` is `trace.steps_recorded[r]`; fractional rows interpolate linearly
-    between two recorded rows (motion between steps is drawing, not data).
+    Manim's tracker moves continuously; row `t` interpolates the reader's rows
+    `floor(t)` and `floor(t) + 1` (motion between two recorded steps is drawing,
+    not data). Positions, trails, divergence and glyphs all come from the reader.
 
-    Attributes:
-        trace: the trace.
-        positions: `(R, P, 2)`, NaN after each particle's divergence.
-        exits: `(P, 2)` where each diverged particle was last seen (NaN if not
-            diverged).
-        exit_rows: `(P,)` row from which it is gone (`R` if never).
+    Args:
+        reader: the run's `FrameReader`.
     """
 
-    trace: Trace
-
-    def __post_init__(self):
-        tr = self.trace
-        view = tr.surface.view
-        pos = _flat(tr, tr.positions).astype(np.float64)
-        valid = _valid_rows(tr)
-        self.positions = np.where(valid[..., None], pos, np.nan)
-        div = tr.diverged.reshape(-1)
-        self.exits = np.full((pos.shape[1], 2), np.nan)
-        if div.any():
-            self.exits[div] = _exit_points(pos[:, div], valid[:, div], view)
-        rows = len(tr.steps_recorded)
-        step = np.where(div, tr.diverged_step.reshape(-1), np.iinfo(np.int64).max)
-        self.exit_rows = np.searchsorted(tr.steps_recorded, step).clip(max=rows)
-        self.exit_rows = np.where(div, self.exit_rows, rows)
-
-    @property
-    def rows(self) -> int:
-        """Number of recorded rows `R`."""
-        return len(self.trace.steps_recorded)
+    def __init__(self, reader: FrameReader):
+        self.reader = reader
+        self.rows = reader.n_rows
 
     def _split(self, t: float) -> tuple[int, float]:
         t = float(np.clip(t, 0, self.rows - 1))
-        i = min(int(t), self.rows - 2) if self.rows > 1 else 0
-        return i, t - i
+        i = min(int(t), max(self.rows - 2, 0))
+        return i, (t - i) if self.rows > 1 else 0.0
 
-    def at(self, t: float) -> np.ndarray:
-        """`(P, 2)` positions at row `t` (NaN once diverged)."""
-        if self.rows == 1:
-            return self.positions[0]
+    def row(self, t: float) -> int:
+        """The last completed row at `t`."""
+        return int(np.clip(np.floor(t + 1e-9), 0, self.rows - 1))
+
+    def at(self, s: int, t: float) -> np.ndarray:
+        """`(P, 2)` positions of series `s` (NaN once gone)."""
         i, f = self._split(t)
-        a, b = self.positions[i], self.positions[i + 1]
-        out = a + f * (b - a)
+        a = self.reader.positions(s, i)
+        if self.rows == 1:
+            return a
+        b = self.reader.positions(s, i + 1)
         # The step into divergence is not drawn as motion: the particle is gone.
-        return np.where(np.isfinite(b), out, a if f < 1 else np.nan)
+        return np.where(np.isfinite(b), a + f * (b - a), a if f < 1 else np.nan)
 
-    def trail(self, t: float) -> np.ndarray:
-        """`(P, n, 2)` path from row 0 to row `t` (head interpolated)."""
-        i = int(np.clip(np.floor(t), 0, self.rows - 1))
-        return np.concatenate([self.positions[: i + 1], self.at(t)[None]], axis=0)
+    def trail(self, s: int, t: float) -> np.ndarray:
+        """`(n, P, 2)` the path up to `t` (the head interpolated)."""
+        return np.concatenate([self.reader.trail(s, self.row(t)), self.at(s, t)[None]])
 
-    def gone(self, t: float) -> np.ndarray:
-        """`(P,)` bool: diverged at or before row `t`."""
-        return self.exit_rows <= t
+    def gone(self, s: int, t: float) -> np.ndarray:
+        """`(P,)` bool: shown as diverged at `t`."""
+        return self.reader.markers(s, self.row(t))
 
     def step(self, t: float) -> int:
-        """The optimizer step shown at row `t` (the last completed row)."""
-        return int(self.trace.steps_recorded[int(np.clip(t, 0, self.rows - 1))])
+        """The optimizer step of the last completed row."""
+        return int(self.reader.steps[self.row(t)])
 
-    def loss(self, t: float) -> np.ndarray:
-        """`(P,)` loss at the last completed row (NaN once diverged)."""
-        i = int(np.clip(t, 0, self.rows - 1))
-        loss = self.trace.surface.value(np.nan_to_num(self.positions[i]))
-        return np.where(np.isfinite(self.positions[i, :, 0]), loss, np.nan)
+    def glyph(self, name: str, s: int, t: float) -> tuple[np.ndarray, np.ndarray]:
+        """`(anchors, vectors)` `(P, 2)` of glyph `name` at `t`, the vectors in
+        data units with the run's one scale applied (NaN where hidden).
 
-    def internal(self, name: str, t: float) -> np.ndarray:
-        """`(P, ...)` internal of the step leaving row `t` (the next move)."""
-        arr = self.trace.internals[name]
-        i = int(np.clip(t, 0, arr.shape[0] - 1))
-        return arr.reshape(arr.shape[0], -1, *arr.shape[1 + len(self.trace.batch_shape) :])[i]
+        The anchor is the interpolated particle, the vector the one of the step
+        being taken (it changes on the row boundary, as the optimizer does).
+        """
+        g = self.reader.glyph(name, s, self.row(t))
+        if g is None:
+            raise ValueError(
+                f"Glyph {name!r} needs an internal that {self.reader.series[s].label!r} "
+                "did not record."
+            )
+        vec = np.where(g.visible[:, None], g.vectors * self.reader.scale[name], np.nan)
+        return self.at(s, t), vec
 
-    def gradient(self, t: float) -> np.ndarray:
-        """`(P, 2)` exact gradient at the last completed row."""
-        g = _flat(self.trace, self.trace.gradient)
-        return g[int(np.clip(t, 0, self.rows - 1))]
 
-    def vector_scale(self, vectors: np.ndarray, reach: float) -> float:
-        """One scale for the whole run: the 95th-percentile vector spans `reach`
-        (data units). The max would let one huge early gradient shrink the rest."""
-        mags = np.hypot(vectors[..., 0], vectors[..., 1])
-        mags = mags[np.isfinite(mags)]
-        size = float(np.percentile(mags, 95)) if mags.size else 0.0
-        return reach / size if size > 0 else 1.0
+def clock_rate(progress: np.ndarray, r0: float, r1: float):
+    """A Manim `rate_func` moving the tracker from row `r0` to `r1` at a pace.
+
+    Args:
+        progress: `(R,)` non-decreasing from 0 to 1, the share of the motion time
+            at which each row is reached: `FrameClock`'s ease (half on-screen
+            distance from `FrameReader.motion`, half steps), kept continuous in
+            rows so a slow beat glides instead of holding integer rows.
+
+    Returns:
+        `(rate_func, fraction)`: the rate function and the segment's share of
+        the motion time (multiply by the motion seconds).
+    """
+    rows = np.arange(len(progress), dtype=float)
+    p0 = float(np.interp(r0, rows, progress))
+    p1 = float(np.interp(r1, rows, progress))
+    span = p1 - p0
+
+    def rate(alpha: float) -> float:
+        if r1 == r0 or span <= 0:
+            return float(alpha)
+        row = float(np.interp(p0 + alpha * span, progress, rows))
+        return float(np.clip((row - r0) / (r1 - r0), 0.0, 1.0))
+
+    return rate, max(span, 0.0)
+
+
+def ease_progress(reader: FrameReader, easing: str = "ease") -> np.ndarray:
+    """`(R,)` progress per row for `clock_rate`, with `FrameClock`'s easings."""
+    if easing not in FrameClock.EASINGS:
+        raise ValueError(
+            f"`easing` must be one of {FrameClock.EASINGS}. Received: easing={easing!r}"
+        )
+    linear = np.linspace(0.0, 1.0, reader.n_rows)
+    if easing == "uniform" or reader.n_rows < 2:
+        return linear
+    progress = 0.5 * reader.motion() + 0.5 * linear
+    # Strictly increasing, so np.interp can invert it (rows that do not move).
+    return np.maximum.accumulate(progress + np.arange(reader.n_rows) * 1e-12)
