@@ -38,6 +38,7 @@ EXAMPLES = {
     ),
     "render": "optiscape render examples/valley.toml --out valley.png",
     "gallery": "optiscape gallery --out out",
+    "video": "optiscape video --scene NesterovLookahead --quality low --out nesterov.mp4",
 }
 
 
@@ -188,6 +189,17 @@ def _parser() -> argparse.ArgumentParser:
     p = add("render", "Render a scene described in a TOML spec.")
     p.add_argument("spec", help="path to a .toml scene spec")
     p.add_argument("--out", help="output path (overrides the spec's [scene] out)")
+
+    p = add(
+        "video",
+        "Render a built-in Manim teaching scene to an mp4 (--list: the scenes).",
+    )
+    p.add_argument("--scene", help="scene name (see --list)")
+    p.add_argument("--list", action="store_true", help="list the scenes and exit")
+    p.add_argument(
+        "--quality", default="low", help="low (854x480, 15 fps), medium, high or 4k"
+    )
+    p.add_argument("--out", help="output .mp4 (default: <scene>.mp4)")
 
     p = add("gallery", "Render the demo gallery and its index.html.")
     p.add_argument("--out", default="out", help="output directory")
@@ -400,11 +412,33 @@ def _cmd_run(args) -> None:
     _say(args, [run.save(args.out)])
 
 
+def _cmd_video(args) -> None:
+    from scenes.manim import SCENES, scene_class
+    from scenes.manim.video import render_scene
+
+    if args.list:
+        for name, (_, description) in SCENES.items():
+            print(f"{name:20s} {description}")
+        return
+    if not args.scene:
+        raise UsageError("video needs --scene NAME (or --list).")
+    cls = scene_class(args.scene)
+    _say(
+        args, [render_scene(cls, args.out or f"{args.scene}.mp4", quality=args.quality)]
+    )
+
+
 def _cmd_render(args) -> None:
     from scenes.render import render_spec
     from scenes.spec import load_spec
 
-    _say(args, render_spec(load_spec(args.spec), args.out, progress=not args.quiet))
+    spec = load_spec(args.spec)
+    if spec.video.get("renderer") == "manim":
+        from scenes.manim.spec_video import render_spec_video
+
+        _say(args, [render_spec_video(spec, args.out)])
+        return
+    _say(args, render_spec(spec, args.out, progress=not args.quiet))
 
 
 def _cmd_moons(args) -> None:
@@ -441,6 +475,7 @@ COMMANDS = {
     "run": _cmd_run,
     "render": _cmd_render,
     "gallery": _cmd_gallery,
+    "video": _cmd_video,
 }
 
 

@@ -32,6 +32,17 @@ _SECTIONS = {
     },
     "sweep": {"optimizer", "grid", "fixed", "metric"},
     "fate": {"optimizer", "resolution", "tolerance"},
+    # [video]: renderer = "manim" renders the run as a Manim scene (scenes.manim).
+    "video": {
+        "renderer",
+        "scene",
+        "quality",
+        "seconds",
+        "frames",
+        "fps",
+        "size",
+        "panels",
+    },
 }
 
 
@@ -60,6 +71,7 @@ class SceneSpec:
     render: dict[str, Any] = field(default_factory=dict)
     sweep: dict[str, Any] = field(default_factory=dict)
     fate: dict[str, Any] = field(default_factory=dict)
+    video: dict[str, Any] = field(default_factory=dict)
 
     def to_config(self) -> dict[str, Any]:
         """The spec as a JSON-able dict (stored in every artefact it renders)."""
@@ -315,7 +327,25 @@ def parse_spec(data: dict[str, Any], source: str = "<spec>") -> SceneSpec:
                 "[fate] tolerance", fa.get("tolerance", 1e-3), 0.0
             ),
         }
+    if "video" in data:
+        spec.video = _video_table(check, data["video"])
     return spec
+
+
+def _video_table(check: _Checker, table: Any) -> dict[str, Any]:
+    """The `[video]` table; Manim-only keys are checked here, the rest by the
+    renderer that reads them."""
+    video = dict(check.keys("video", table, _SECTIONS["video"]))
+    video["renderer"] = check.str(
+        "[video] renderer", video.get("renderer", "matplotlib"), ("matplotlib", "manim")
+    )
+    if "quality" in video:
+        check.str("[video] quality", video["quality"], ("low", "medium", "high", "4k"))
+    if "scene" in video:
+        check.str("[video] scene", video["scene"])
+    if "seconds" in video:
+        check.float("[video] seconds", video["seconds"], 1.0)
+    return video
 
 
 def load_spec(path: str | Path) -> SceneSpec:

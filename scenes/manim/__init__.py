@@ -41,8 +41,8 @@ SCENES = {
 }
 
 
-class MissingDependency(RuntimeError):
-    """Manim or Typst is not installed; the message says what to install."""
+class MissingDependency(ValueError):
+    """Manim, Typst or ffmpeg is missing; the message says what to install (CLI: exit 2)."""
 
 
 def require_video() -> None:
