@@ -165,14 +165,19 @@ def _render(name, tmp_path_factory):
 
 
 def _texts(scene) -> str:
+    """Every string on screen at the end: Texts as typed, LiveTexts' last value."""
     from manim import Text
 
-    return "\n".join(
-        m.text
-        for top in scene.mobjects
-        for m in top.get_family()
-        if isinstance(m, Text)
-    )
+    from scenes.manim.base import LiveText
+
+    out = []
+    for top in scene.mobjects:
+        for m in top.get_family():
+            if isinstance(m, LiveText):
+                out.append(m.text)
+            elif isinstance(m, Text):  # (a LiveText child keeps its first text)
+                out.append(m.original_text)
+    return "\n".join(out)
 
 
 @pytest.mark.slow

@@ -1,0 +1,152 @@
+"""Manim benchmark: render time vs video time, a 300-particle swarm, and a naive race.
+
+Run: `.venv/bin/python benchmarks/bench_manim.py` (from the repository root).
+All figures are measured in this run on this machine:
+
+1. NesterovLookahead and OptimizerRace at -ql: the whole `manim -ql` process
+   (imports, simulation, landscape, Typst with a cold cache in a fresh media
+   directory, encoding) against the video's own duration. Target <= 1.5x.
+2. SwarmScene (300 particles): milliseconds per frame of the motion (render
+   time after setup, divided by the frames). Target <= 60 ms.
+3. The same race drawn naively (one `always_redraw` per dot and per trail)
+   against ours (one updater per group, vectorised): target >= 2x faster.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def whole_process(scene: str, module: str) -> tuple[float, float]:
+    """(wall seconds of `manim -ql`, video seconds) with a cold media dir."""
+    from scenes.manim.video import probe
+
+    with tempfile.TemporaryDirectory() as media:
+        cmd = [
+            sys.executable,
+            "-m",
+            "manim",
+            "-ql",
+            "--config_file",
+            str(ROOT / "scenes/manim/manim.cfg"),
+            "--media_dir",
+            media,
+            str(ROOT / f"scenes/manim/{module}.py"),
+            scene,
+        ]
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
+        wall = time.perf_counter() - t0
+        movie = next(Path(media).rglob(f"{scene}.mp4"))
+        return wall, float(probe(movie)["format"]["duration"])
+
+
+def render_timed(cls) -> tuple[float, float, int]:
+    """(total seconds, seconds after setup, frames) of rendering `cls` at -ql."""
+    import manim
+
+    from scenes.manim.config import manim_config
+
+    marks = {}
+    orig_setup = cls.setup
+
+    def setup(self):
+        orig_setup(self)
+        marks["setup"] = time.perf_counter()
+
+    cls.setup = setup
+    with tempfile.TemporaryDirectory() as media:
+        with manim.tempconfig(manim_config("low", media, "bench")):
+            scene = cls()
+            t0 = time.perf_counter()
+            scene.render()
+            t1 = time.perf_counter()
+            frames = scene.renderer.num_plays and round(
+                scene.renderer.time * manim.config.frame_rate
+            )
+    return t1 - t0, t1 - marks["setup"], frames
+
+
+def race_pair():
+    """Our race motion and the naive one: same race, landscape, trails, seconds."""
+    import numpy as np
+    from manim import Dot, VGroup, VMobject, always_redraw
+
+    from scenes.manim.race import OptimizerRace
+    from scenes.style import series_style
+
+    class Ours(OptimizerRace):
+        seconds = 8.0
+
+        def construct(self):
+            self.paint_landscape()
+            self.add(*[self.group(i) for i in range(len(self.race))])
+            self.advance(self.rows - 1)
+
+    class Naive(OptimizerRace):
+        seconds = 8.0
+
+        def construct(self):
+            self.paint_landscape()
+            mobs = []
+            for s, se in enumerate(self.reader.series):
+                color = series_style(s)["color"]
+                for p in range(se.n_particles):
+
+                    def trail(s=s, p=p, color=color):
+                        t = self.tracker.get_value()
+                        path = self.plane.to_scene(self.frames.trail(s, t)[:, p], 0.1)
+                        path = path[np.isfinite(path).all(1)]
+                        line = VMobject().set_stroke(color, 3)
+                        if len(path) > 1:
+                            line.set_points_as_corners(path)
+                        return line
+
+                    def dot(s=s, p=p, color=color):
+                        t = self.tracker.get_value()
+                        xy = self.plane.to_scene(self.frames.at(s, t)[p], 0.1)
+                        return Dot(xy, radius=0.085, color=color)
+
+                    mobs += [always_redraw(trail), always_redraw(dot)]
+            self.add(VGroup(*mobs))
+            self.advance(self.rows - 1)
+
+    return Ours, Naive
+
+
+def main() -> None:
+    print("1. whole process, manim -ql, cold Typst cache (target <= 1.5x real time)")
+    for scene, module in (("NesterovLookahead", "nesterov"), ("OptimizerRace", "race")):
+        wall, video = whole_process(scene, module)
+        print(
+            f"   {scene:18s} render {wall:6.1f} s  video {video:5.1f} s  "
+            f"ratio {wall / video:4.2f}x"
+        )
+    from scenes.manim.race import SwarmScene
+
+    total, motion, frames = render_timed(SwarmScene)
+    print("2. SwarmScene, 300 particles (target <= 60 ms/frame)")
+    print(
+        f"   {frames} frames, {motion:.2f} s after setup: {1e3 * motion / frames:.1f} ms/frame "
+        f"(setup incl. simulation and landscape {total - motion:.2f} s)"
+    )
+    ours, naive = race_pair()
+    _, t_ours, f_ours = render_timed(ours)
+    _, t_naive, f_naive = render_timed(naive)
+    print("3. the article race, trails + markers (target: ours >= 2x faster)")
+    print(f"   ours  (one updater per group): {t_ours:.2f} s for {f_ours} frames")
+    print(
+        f"   naive (always_redraw per dot and trail): {t_naive:.2f} s for {f_naive} frames"
+    )
+    print(f"   ratio {t_naive / t_ours:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
