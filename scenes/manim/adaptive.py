@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from manim import DOWN, LEFT, VGroup
 
-from scenes.manim.base import Ellipses, LiveText, TraceScene, fmt, math, text
+from scenes.manim.base import Ellipses, GlyphText, LiveText, TraceScene, fmt, math, text
 from scenes.manim.race import short_label
 from scenes.style import series_style
 
@@ -36,7 +36,8 @@ class AdaptiveStepSizes(TraceScene):
 
     def construct(self):
         self.paint_landscape()
-        self.add(self.minima(), *[self.group(i) for i in range(len(self.race))])
+        self.static(self.minima())
+        self.add(*[self.group(i) for i in range(len(self.race))])
         rules = [
             math(
                 "{{ A : acc }} <- A + g^2, quad w <- w - {{ eta / sqrt(A + epsilon) : step }} g",
@@ -54,26 +55,20 @@ class AdaptiveStepSizes(TraceScene):
         rows = []
         for i, (rule, label) in enumerate(zip(rules, self.race.labels, strict=True)):
             rows += [text(short_label(label), 17, series_style(i)["color"]), rule]
-        live = [LiveText("", 15) for _ in self.race]
+        live = [GlyphText("", 15) for _ in self.race]
         self.panel(
             text("Adaptive step sizes, per coordinate", 26),
             *rows,
             text("Adagrad's A starts at 0.1; Adam's ε̂ sits outside the root", 15),
         )
         for i, lt in enumerate(live):
-            lt.pin(
-                [
-                    self.plane.edges[0] + 4.2 * (i % 2),
-                    self.plane.edges[2] - 0.9 - 0.4 * (i // 2),
-                    0,
-                ]
-            )
+            lt.pin([self.plane.edges[0], self.plane.edges[2] - 0.9 - 0.32 * i, 0])
         self.add(
             self.step_counter([self.plane.edges[0], self.plane.edges[2] - 0.4, 0]),
             *live,
         )
         self.add(self.ellipses(live))
-        self.wait(0.5)
+        self.hold(0.5)
         for i, rule in enumerate(rules):
             self.highlight(rule, "step", series_style(i)["color"], 0.3)
         self.highlight(rules[0], "acc", series_style(0)["color"], 0.3)
@@ -84,10 +79,10 @@ class AdaptiveStepSizes(TraceScene):
             ratio.append(
                 f"{short_label(self.race[s].label).split()[0]} {fmt(g[0] / g[1])}"
             )
-        end = LiveText("step size x/y at the end: " + ", ".join(ratio), 17)
-        end.pin([self.plane.edges[0], self.plane.edges[2] - 1.75, 0])
-        self.add(end)
-        self.wait(3.0)
+        end = LiveText("step size x / y at the end:\n" + "\n".join(ratio), 17)
+        end.pin([self.panel_left, -1.0, 0])
+        self.static(end)
+        self.hold(3.0)
 
     def ellipses(self, live: list[LiveText]) -> VGroup:
         """One Ellipses mobject per optimizer and its live numbers: one updater."""
@@ -96,7 +91,7 @@ class AdaptiveStepSizes(TraceScene):
         group = VGroup(*shapes)
         fr, plane = self.frames, self.plane
 
-        def update(g, dt=0):
+        def update(g):
             t = self.tracker.get_value()
             for s, shape in enumerate(shapes):
                 at, _ = fr.glyph("step_size", s, t)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -33,7 +33,16 @@ from scenes.style import DIVERGED_MARKER, series_style
 from simulator import simulate
 from simulator.engine import resolve_surface
 
-__all__ = ["Arrows", "Ellipses", "LiveText", "Markers", "Plane", "TraceScene", "Trails"]
+__all__ = [
+    "Arrows",
+    "Ellipses",
+    "GlyphText",
+    "LiveText",
+    "Markers",
+    "Plane",
+    "TraceScene",
+    "Trails",
+]
 
 STYLE = load_style()
 INK = STYLE.ink
@@ -239,10 +248,10 @@ class Arrows(VGroup):
 class Ellipses(VMobject):
     """N axis-aligned ellipses as ONE VMobject: semi-axes per particle, by numpy."""
 
-    def __init__(self, color: str, width: float = 2.5, **kwargs):
+    def __init__(self, color: str, width: float = 3.5, **kwargs):
         super().__init__(**kwargs)
         self.template = Circle(radius=1).points
-        self.set_stroke(color, width=width).set_fill(color, opacity=0.12)
+        self.set_stroke(color, width=width).set_fill(color, opacity=0.25)
 
     def place(self, centers: np.ndarray, axes: np.ndarray) -> Ellipses:
         """`(N, 3)` centres, `(N, 3)` semi-axes (x, y); NaN rows hidden."""
@@ -286,6 +295,75 @@ class LiveText(VGroup):
             else:
                 self.add(mob)
             self._place()
+        return self
+
+
+MONO = "DejaVu Sans Mono"
+
+
+@lru_cache(maxsize=16)
+def _glyph_atlas(size: float, color: str) -> tuple[dict, float]:
+    """Per-character glyphs of a monospace font, with their offset in a cell.
+
+    Pango is typeset once (one `Text` of every character); strings are then
+    composed from copies of these glyphs, about 1 ms instead of 90 ms per new
+    `Text` (the SVG round trip), which matters for a number that changes every
+    frame.
+    """
+    chars = "0123456789.,:;=+-−/()[]%|<>ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyzμηαβρεθ·"
+    t = Text(chars, font=MONO, font_size=size, color=color)
+    advance = (
+        Text("0" * 21, font=MONO, font_size=size).width
+        - Text("0", font=MONO, font_size=size).width
+    ) / 20
+    ref = t.submobjects[0].get_center()
+    atlas = {}
+    for k, (c, glyph) in enumerate(zip(chars, t.submobjects, strict=True)):
+        atlas[c] = (glyph, glyph.get_center() - ref - [k * advance, 0, 0])
+    return atlas, advance
+
+
+class GlyphText(VMobject):
+    """Monospace text as ONE VMobject composed from a glyph atlas (numpy only).
+
+    Each character's outline is a subpath shifted into its cell; font outlines
+    wind holes the other way, so cairo's winding fill keeps the counters of
+    "0", "8" or "e". Cheap enough to change every frame.
+    """
+
+    def __init__(self, text: str = "", font_size: float = 22, color: str = INK):
+        super().__init__()
+        self.atlas, self.advance = _glyph_atlas(font_size, color)
+        self.set_fill(color, opacity=1.0).set_stroke(width=0)
+        self.point = np.zeros(3)
+        self.text = None
+        self._last = text
+        self.set_text(text)
+
+    def pin(self, point: np.ndarray, edge: np.ndarray = LEFT) -> GlyphText:
+        """Puts the first character's cell at `point` (left-aligned only)."""
+        del edge
+        self.point = np.asarray(point, dtype=float)
+        self.text = None
+        return self.set_text(self._last)
+
+    def set_text(self, text: str) -> GlyphText:
+        self._last = text
+        if text == self.text:
+            return self
+        self.text = text
+        parts = [
+            self.atlas[c][0].points
+            + (
+                self.point
+                + self.atlas[c][1]
+                + [i * self.advance, 0, 0]
+                - self.atlas[c][0].get_center()
+            )
+            for i, c in enumerate(text)
+            if c in self.atlas
+        ]
+        self.points = np.concatenate(parts) if parts else np.zeros((0, 3))
         return self
 
 
@@ -487,7 +565,7 @@ class TraceScene(Scene):
         group = VGroup(trail, dots, crosses, notes)
         shown = {"notes": -1}
 
-        def update(g, dt=0):
+        def update(g):
             t = self.tracker.get_value()
             if trails:
                 trail.place(plane.to_scene(np.swapaxes(fr.trail(index, t), 0, 1), 0.1))
@@ -529,7 +607,7 @@ class TraceScene(Scene):
         """`step N / steps`, read from the tracker."""
         fr = self.frames
         total = int(self.reader.steps[-1])
-        live = LiveText(f"step 0 / {total}", size).pin(point)
+        live = GlyphText(f"step 0 / {total}", size).pin(point)
         live.add_updater(
             lambda m: m.set_text(f"step {fr.step(self.tracker.get_value())} / {total}")
         )
@@ -551,8 +629,19 @@ class TraceScene(Scene):
                 m.scale_to_fit_width(width)
         group.arrange(DOWN, aligned_edge=LEFT, buff=buff)
         group.move_to([self.panel_left, top, 0], aligned_edge=UP + LEFT)
-        self.add(group)
+        self.static(group)
         return group
+
+    def static(self, *mobs):
+        """Adds `mobs` underneath everything that moves.
+
+        Manim redraws every mobject that comes after the first moving one in
+        the scene's list on every frame; below them, they are painted once per
+        `play` into the static image (text is the costly part of a frame).
+        """
+        self.add(*mobs)
+        self.bring_to_back(*mobs)
+        return mobs[0] if len(mobs) == 1 else mobs
 
     def highlight(self, eq: MathTypst, label: str, color: str, seconds: float = 0.5):
         """Colours the term `label` of `eq` (a glyph of that colour explains it)."""
@@ -590,3 +679,14 @@ class TraceScene(Scene):
             run_time=seconds,
             rate_func=rate,
         )
+
+    def hold(self, seconds: float) -> None:
+        """A beat: the tracker stays, so the updaters are paused and Manim
+        repeats one frame instead of redrawing every mobject `seconds * fps`
+        times."""
+        movers = [m for m in self.mobjects if m.get_family_updaters()]
+        for m in movers:
+            m.suspend_updating()
+        self.wait(seconds)
+        for m in movers:
+            m.resume_updating()

@@ -34,7 +34,8 @@ class MomentumScene(TraceScene):
 
     def construct(self):
         self.paint_landscape()
-        self.add(self.minima(), *[self.group(i) for i in range(2)])
+        self.static(self.minima())
+        self.add(*[self.group(i) for i in range(2)])
         eq = math(
             "{{ m : mnew }} <- {{ mu m : vel }} {{ - eta g : grad }}, "
             "quad w <- w + {{ m : step }}",
@@ -52,7 +53,7 @@ class MomentumScene(TraceScene):
         self.panel(text("Momentum on a long valley", 26), eq, legend, key)
         counter = self.step_counter([self.plane.edges[0], self.plane.edges[2] - 0.4, 0])
         self.add(counter, self.arrows(1))
-        self.wait(0.5)
+        self.hold(0.5)
         self.highlight(eq, "vel", VEL)
         self.highlight(eq, "grad", GRAD)
         ys = self.reader.series[0].positions[:, 0, 1]
@@ -60,14 +61,14 @@ class MomentumScene(TraceScene):
         caption = LiveText("", 19).pin(
             [self.plane.edges[0], self.plane.edges[2] - 0.95, 0]
         )
-        self.add(caption)
+        self.static(caption)
         if flip > 0:
             self.advance(flip, self.seconds * flip / self.rows * 2)
             caption.set_text(
                 f"Plain SGD overshoots the valley floor at step {self.reader.steps[flip]}:"
                 f" y {fmt(ys[flip - 1])} → {fmt(ys[flip])}"
             )
-            self.wait(1.5)
+            self.hold(1.5)
         mid = min(self.rows - 1, 20)
         self.advance(mid)
         y_mom = self.reader.series[1].positions[: mid + 1, 0, 1]
@@ -75,7 +76,7 @@ class MomentumScene(TraceScene):
             f"By step {self.reader.steps[mid]}: momentum's swing across is "
             f"|y| = {fmt(abs(y_mom[-1]))} (from {fmt(abs(y_mom[0]))}) while it gains speed along x"
         )
-        self.wait(1.5)
+        self.hold(1.5)
         self.advance(self.rows - 1)
         end = [self.reader.series[s].positions[-1, 0] for s in range(2)]
         f = [float(self.race.surface.value(p)) for p in end]
@@ -83,7 +84,7 @@ class MomentumScene(TraceScene):
             f"After {self.reader.steps[-1]} steps: plain SGD at x = {fmt(end[0][0])} "
             f"(f = {fmt(f[0])}), momentum at x = {fmt(end[1][0])} (f = {fmt(f[1])})"
         )
-        self.wait(3.0)
+        self.hold(3.0)
 
     def arrows(self, s: int) -> VGroup:
         """mu*m_old, then -lr*g from its tip, and their sum m: one updater.
@@ -97,7 +98,7 @@ class MomentumScene(TraceScene):
         group = VGroup(carried, kick, total)
         plane, fr = self.plane, self.frames
 
-        def update(g, dt=0):
+        def update(g):
             t = self.tracker.get_value()
             row = fr.row(t)
             m_new = self.reader.glyph("velocity", s, row)

@@ -60,7 +60,7 @@ class NesterovLookahead(TraceScene):
 
     def construct(self):
         self.paint_landscape()
-        self.add(self.minima())
+        self.static(self.minima())
         textbook = math(
             "v <- mu v - eta nabla f({{ theta + mu v : look }}), quad theta <- theta + v",
             26,
@@ -88,8 +88,8 @@ class NesterovLookahead(TraceScene):
         caption = LiveText("", 19).pin(
             [self.plane.edges[0], self.plane.edges[2] - 0.95, 0]
         )
-        self.add(caption)
-        self.wait(0.5)
+        self.static(caption)
+        self.hold(0.5)
         self.highlight(textbook, "look", SHIFT)
         self.highlight(keras, "grad", GRAD)
         self.advance(min(8, self.rows - 1))
@@ -98,14 +98,14 @@ class NesterovLookahead(TraceScene):
             f"Step {self.reader.steps[min(8, self.rows - 1)]}: the ghost leads θ by "
             f"|μ·m| = {fmt(shift)}; the gradient is taken there, not at θ"
         )
-        self.wait(1.5)
+        self.hold(1.5)
         self.highlight(same, "same", SHIFT)
         caption.set_text(
             f"w − θ − μ·m(t−1): at most {self.identity_error:.1e} over the run — "
             "one path, shifted by μ·m"
         )
         self.advance(self.rows - 1)
-        self.wait(2.5)
+        self.hold(2.5)
 
     def pair(self) -> VGroup:
         """theta (solid) and the ghost w with its gradient and the shift: one updater."""
@@ -127,7 +127,7 @@ class NesterovLookahead(TraceScene):
             f = min(t - i, 1.0) if j > i else 0.0
             return self.theta[i] + f * (self.theta[j] - self.theta[i])
 
-        def update(g, dt=0):
+        def update(g):
             t = self.tracker.get_value()
             w = fr.at(0, t)
             th = theta_at(t)

@@ -6,7 +6,7 @@ import re
 from typing import ClassVar
 
 import numpy as np
-from manim import DOWN, LEFT, FadeIn, FadeOut, RoundedRectangle, VGroup
+from manim import DOWN, LEFT, FadeIn, RoundedRectangle, VGroup
 
 from scenes.gallery import ARTICLE_RACES, article_optimizers
 from scenes.manim.base import INK, TraceScene, fmt, math, text
@@ -63,11 +63,11 @@ class OptimizerRace(TraceScene):
         self.panel(title, rule, legend)
         counter = self.step_counter(legend.get_corner(DOWN + LEFT) + DOWN * 0.4)
         self.paint_landscape()
-        self.add(self.minima())
+        self.static(self.minima())
         groups = [self.group(i) for i in range(n)]
         self.add(*groups)
         self.add(counter)
-        self.play(FadeIn(title), FadeIn(rule), FadeIn(legend), run_time=1.0)
+        self.hold(1.0)  # a beat to read the panel
         # Beats: the first to reach the target, and each divergence.
         hits = {t.label: first_below(t, self.target) for t in race}
         events = sorted(
@@ -95,13 +95,13 @@ class OptimizerRace(TraceScene):
             note = text(caption, 18).next_to(
                 counter, DOWN, aligned_edge=LEFT, buff=0.25
             )
-            self.play(FadeIn(note), run_time=0.4)
-            self.wait(1.0)
-            self.play(FadeOut(note), run_time=0.3)
+            self.static(note)
+            self.hold(1.4)
+            self.remove(note)
         self.advance(self.rows - 1)
-        self.wait(0.5)
+        self.hold(0.5)
         self.play(FadeIn(self.closing_card(hits)), run_time=0.6)
-        self.wait(2.5)
+        self.hold(2.5)
 
     def closing_card(self, hits: dict[str, int]) -> VGroup:
         """Who reached the target and when, who diverged: computed from the run."""
@@ -153,11 +153,13 @@ class SwarmScene(TraceScene):
 
     def construct(self):
         self.paint_landscape()
-        self.add(self.minima(), self.group(0, trails=False))
+        self.static(self.minima())
+        self.add(self.group(0, trails=False))
         label = text(f"{len(self.starts)} particles, {self.optimizers[0]}", 20)
         label.next_to(
             self.plane.center + [self.plane.width / 2, 3.4, 0],
             direction=np.array([1, 0, 0]),
         )
-        self.add(label, self.step_counter(label.get_left() + DOWN * 0.6))
+        self.static(label)
+        self.add(self.step_counter(label.get_left() + DOWN * 0.6))
         self.advance(self.rows - 1)

@@ -34,7 +34,8 @@ class SaddleEscape(TraceScene):
 
     def construct(self):
         self.paint_landscape()
-        self.add(self.minima(), *[self.group(i) for i in range(len(self.race))])
+        self.static(self.minima())
+        self.add(*[self.group(i) for i in range(len(self.race))])
         surface = math("f(x, y) = x^2 - y^2, quad {{ g = (2x, -2y) : grad }}", 26)
         self.panel(
             text("Escaping a saddle", 26),
@@ -43,7 +44,7 @@ class SaddleEscape(TraceScene):
             text("near y = 0 the push along y is −2y: tiny", 16),
         )
         self.add(self.step_counter([self.panel_left, -0.6, 0]))
-        self.wait(0.5)
+        self.hold(0.5)
         self.highlight(surface, "grad", "#D55E00")
         limit = 0.5 * (self.reader.view[1][1] - self.reader.view[1][0]) * 0.5
         escapes = sorted(
@@ -52,7 +53,7 @@ class SaddleEscape(TraceScene):
             if escape_step(t, limit) >= 0
         )
         caption = LiveText("", 18).pin([self.panel_left, -1.2, 0])
-        self.add(caption)
+        self.static(caption)
         shown = []
         for step, label in escapes:
             self.advance(self.row_of_step(step))
@@ -61,7 +62,7 @@ class SaddleEscape(TraceScene):
                 f"{' +μ' if 'momentum' in label else ''}: |y| > {fmt(limit)} at step {step}"
             )
             caption.set_text("\n".join(shown))
-            self.wait(1.0)
+            self.hold(1.0)
         self.advance(self.rows - 1)
         stuck = [t for t in self.race if escape_step(t, limit) < 0]
         lines = VGroup(
@@ -76,5 +77,5 @@ class SaddleEscape(TraceScene):
         ).arrange(DOWN, aligned_edge=LEFT)
         if stuck:
             lines.next_to(caption, DOWN, aligned_edge=LEFT, buff=0.3)
-            self.add(lines)
-        self.wait(2.5)
+            self.static(lines)
+        self.hold(2.5)
