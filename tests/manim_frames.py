@@ -21,6 +21,7 @@ TEST_OVERRIDES = {
     "NesterovLookahead": {"seconds": 4.0, "steps": 30},
     "AdaptiveStepSizes": {"seconds": 4.0, "steps": 40},
     "SaddleEscape": {"seconds": 4.0, "steps": 50},
+    "MoonsPlane": {"seconds": 4.0, "epochs": 12},
 }
 #: Golden frames: seconds into each test video.
 GOLDEN_TIMES = (1.0, 3.0, -0.5)

@@ -252,3 +252,22 @@ def test_nesterov_numbers_agree_with_the_trace(tmp_path_factory):
     err = float(np.abs(w - theta - mu * m_old).max())
     assert err < 1e-12
     assert f"at most {err:.1e} over the run" in _texts(scene)
+
+
+@pytest.mark.slow
+def test_moons_off_plane_statement_agrees_with_the_projection(tmp_path_factory):
+    _, scene = _render("MoonsPlane", tmp_path_factory)
+    off = np.array([p.off_plane[-1] for p in scene.projections])
+    span = np.array(
+        [np.linalg.norm(h.weights[-1] - h.weights[0]) for h in scene.histories]
+    )
+    # Independently: the residual of the least-squares projection of the final
+    # weights onto the plane (origin + directions), against the distance moved.
+    pl = scene.moons_plane
+    for h, o in zip(scene.histories, off, strict=True):
+        d = h.weights[-1] - pl.origin
+        coef = np.linalg.lstsq(pl.directions.T, d, rcond=None)[0]
+        assert np.linalg.norm(d - coef @ pl.directions) == pytest.approx(o, rel=1e-9)
+    from scenes.manim.base import fmt
+
+    assert f"{fmt(float(np.median(off / span)) * 100)}% of the distance" in _texts(scene)

@@ -34,6 +34,11 @@ SCENES = {
         "On the saddle x^2 - y^2 SGD creeps along the ridge while momentum and "
         "Adam escape.",
     ),
+    "MoonsPlane": (
+        "moons",
+        "The moons MLP: ten configurations on a PCA plane of the loss, an inset "
+        "decision boundary, and the off-plane error stated.",
+    ),
     "SwarmScene": (
         "race",
         "300 Adam particles on Himmelblau (the benchmark swarm; no math).",

@@ -264,9 +264,17 @@ class Ellipses(VMobject):
 class LiveText(VGroup):
     """A text that an updater changes: rebuilt only when the string changes."""
 
-    def __init__(self, text: str = "", font_size: float = 22, color: str = INK, **kw):
+    def __init__(
+        self,
+        text: str = "",
+        font_size: float = 22,
+        color: str = INK,
+        max_width: float | None = None,
+        **kw,
+    ):
         super().__init__()
         self.font_size, self.color_, self.kw = font_size, color, kw
+        self.max_width = max_width
         self.text = None
         self.anchor: tuple[np.ndarray, np.ndarray] | None = None
         self.set_text(text)
@@ -288,6 +296,8 @@ class LiveText(VGroup):
             mob = Text(
                 text, font=FONT, font_size=self.font_size, color=self.color_, **self.kw
             )
+            if self.max_width and mob.width > self.max_width:
+                mob.scale_to_fit_width(self.max_width)
             # `become` keeps the child's identity: animations (FadeIn) and the
             # scene hold references to it, a replaced child would linger as a ghost.
             if self.submobjects:
