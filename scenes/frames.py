@@ -19,11 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from scenes.vocab import GLYPH_ALIASES, GLYPH_CHOICES, GLYPHS
 from simulator.trace import Race, Trace
 
 __all__ = [
-    "GLYPHS",
-    "GLYPH_ALIASES",
     "FrameClock",
     "FrameReader",
     "GlyphFrame",
@@ -32,24 +31,6 @@ __all__ = [
     "glyph_name",
 ]
 
-#: Glyph name -> the trace data it draws (`gradient` is the recorded gradient at
-#: the position; the others are optimizer internals).
-GLYPHS = {
-    "gradient": "gradient",
-    "velocity": "velocity",
-    "textbook_iterate": "nesterov_base",
-    "step_size": "step_size",
-}
-#: Old glyph names that keep working. `lookahead` drew the textbook iterate
-#: `w - mu*m_old` (Keras's stored variable, the path itself, *is* the lookahead).
-GLYPH_ALIASES = {"lookahead": "textbook_iterate"}
-#: What each glyph means, for legends and captions.
-GLYPH_MEANING = {
-    "gradient": "−gradient at the particle",
-    "velocity": "velocity (momentum displacement)",
-    "textbook_iterate": "Nesterov: textbook iterate w − μ·m (path = lookahead)",
-    "step_size": "adaptive step size per coordinate",
-}
 #: Glyph -> the fraction of the view diagonal its 95th-percentile size spans.
 GLYPH_REACH = {"gradient": 0.08, "velocity": 0.08, "step_size": 0.04}
 
@@ -62,7 +43,7 @@ def glyph_name(name: str) -> str:
     """
     canonical = GLYPH_ALIASES.get(name, name)
     if canonical not in GLYPHS:
-        known = sorted([*GLYPHS, *GLYPH_ALIASES])
+        known = sorted(GLYPH_CHOICES)
         raise ValueError(f"Unknown glyph {name!r}; choose from {known}.")
     return canonical
 
@@ -409,7 +390,9 @@ class FrameReader:
             sel = data[rows] if rows is not None else data
             sel = sel[:, alive]
             sel = sel[np.isfinite(sel).all(-1)]
-            mags.append(np.abs(sel).ravel() if glyph == "step_size" else np.hypot(*sel.T))
+            mags.append(
+                np.abs(sel).ravel() if glyph == "step_size" else np.hypot(*sel.T)
+            )
         mags = np.concatenate(mags) if mags else np.array([])
         size = float(np.percentile(mags, 95)) if mags.size else 0.0
         (x0, x1), (y0, y1) = self.view
@@ -424,7 +407,9 @@ class FrameReader:
         """
         rows = self.steps
         if glyph_steps is None:
-            return np.unique(np.linspace(0, max(len(rows) - 2, 0), n).round().astype(int))
+            return np.unique(
+                np.linspace(0, max(len(rows) - 2, 0), n).round().astype(int)
+            )
         wanted = np.asarray(glyph_steps)
         idx = np.searchsorted(rows, wanted)
         bad = (idx >= len(rows) - 1) | (rows[np.minimum(idx, len(rows) - 1)] != wanted)
@@ -473,8 +458,14 @@ class FrameClock:
             raise ValueError(
                 f"`easing` must be one of {self.EASINGS}. Received: easing={easing!r}"
             )
-        if isinstance(frames, bool) or not isinstance(frames, (int, np.integer)) or frames < 1:
-            raise ValueError(f"`frames` must be an integer >= 1. Received: frames={frames!r}")
+        if (
+            isinstance(frames, bool)
+            or not isinstance(frames, (int, np.integer))
+            or frames < 1
+        ):
+            raise ValueError(
+                f"`frames` must be an integer >= 1. Received: frames={frames!r}"
+            )
         hold_start, hold_end = max(0, int(hold_start)), max(0, int(hold_end))
         moving = int(frames) - hold_start - hold_end
         if moving < 1:

@@ -203,7 +203,7 @@ def test_scene_renders_a_sound_mp4(name, tmp_path_factory):
     cfg = read_video_config(path)["optiscape"]
     assert cfg["scene"] == name and cfg["quality"] == "low"
     assert cfg["manim"]["pixel_width"] == 854
-    side = json.loads(path.with_suffix(".json").read_text())
+    side = json.loads(path.with_name(path.name + ".json").read_text())
     assert side["optiscape"] == cfg
 
 
@@ -270,4 +270,6 @@ def test_moons_off_plane_statement_agrees_with_the_projection(tmp_path_factory):
         assert np.linalg.norm(d - coef @ pl.directions) == pytest.approx(o, rel=1e-9)
     from scenes.manim.base import fmt
 
-    assert f"{fmt(float(np.median(off / span)) * 100)}% of the distance" in _texts(scene)
+    assert f"{fmt(float(np.median(off / span)) * 100)}% of the distance" in _texts(
+        scene
+    )

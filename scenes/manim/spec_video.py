@@ -37,7 +37,7 @@ def render_spec_video(spec, out: str | Path | None = None) -> Path:
         overrides["view"] = tuple(map(tuple, surface["view"]))
     if "seconds" in video:
         overrides["seconds"] = float(video["seconds"])
-    out = out or spec.out or Path(spec.source).with_suffix(".mp4").name
+    out = out or video.get("out") or Path(spec.source).with_suffix(".mp4").name
     return render_scene(
         cls.configured(**overrides),
         out,

@@ -153,5 +153,7 @@ def render_scene(
         if done.returncode != 0:
             raise OSError(f"ffmpeg could not write the video: {done.stderr.strip()}")
         shutil.move(tmp_out, out)
-    out.with_suffix(".json").write_text(json.dumps(full, indent=1) + "\n")
+    # `<file>.json` (nesterov.mp4.json), as every video's sidecar: a figure of
+    # the same stem keeps its own `.json`.
+    out.with_name(out.name + ".json").write_text(json.dumps(full, indent=1) + "\n")
     return out
