@@ -9,7 +9,8 @@ All figures are measured in this run on this machine:
 2. SwarmScene (300 particles): milliseconds per frame of the motion (render
    time after setup, divided by the frames). Target <= 60 ms.
 3. The same race drawn naively (one `always_redraw` per dot and per trail)
-   against ours (one updater per group, vectorised): target >= 2x faster.
+   against ours (one updater per group, vectorised): CPU time of the motion
+   (after the landscape and the groups are built), target >= 2x faster.
 """
 
 from __future__ import annotations
@@ -53,7 +54,10 @@ def whole_process(scene: str, module: str) -> tuple[float, float, float]:
 
 
 def render_timed(cls) -> tuple[float, float, int]:
-    """(total, after setup) CPU seconds of this process and frames, at -ql.
+    """(total, motion) CPU seconds of this process and frames, at -ql.
+
+    Motion: from `scene.t_motion` (set just before the tracker moves) or, if the
+    scene does not set it, from the end of `setup`.
 
     CPU time of the Python process: the drawing (updaters, cairo); ffmpeg's
     encoding runs in its own process and is the same for every scene of a size.
@@ -77,29 +81,37 @@ def render_timed(cls) -> tuple[float, float, int]:
             t0 = time.process_time()
             scene.render()
             t1 = time.process_time()
+            start = getattr(scene, "t_motion", marks["setup"])
             frames = scene.renderer.num_plays and round(
                 scene.renderer.time * manim.config.frame_rate
             )
-    return t1 - t0, t1 - marks["setup"], frames
+    return t1 - t0, t1 - start, frames
 
 
-def race_pair():
-    """Our race motion and the naive one: same race, landscape, trails, seconds."""
+def race_pair(starts=None):
+    """Our race motion and the naive one: same race, landscape, trails, seconds.
+
+    Args:
+        starts: start points (default: the article's one start per optimizer).
+    """
     import numpy as np
     from manim import Dot, VGroup, VMobject, always_redraw
 
     from scenes.manim.race import OptimizerRace
     from scenes.style import series_style
 
-    class Ours(OptimizerRace):
+    base = OptimizerRace if starts is None else OptimizerRace.configured(starts=starts)
+
+    class Ours(base):
         seconds = 8.0
 
         def construct(self):
             self.paint_landscape()
             self.add(*[self.group(i) for i in range(len(self.race))])
+            self.t_motion = time.process_time()
             self.advance(self.rows - 1)
 
-    class Naive(OptimizerRace):
+    class Naive(base):
         seconds = 8.0
 
         def construct(self):
@@ -125,6 +137,7 @@ def race_pair():
 
                     mobs += [always_redraw(trail), always_redraw(dot)]
             self.add(VGroup(*mobs))
+            self.t_motion = time.process_time()
             self.advance(self.rows - 1)
 
     return Ours, Naive
@@ -151,15 +164,18 @@ def main() -> None:
         f"   {frames} frames, {motion:.2f} s after setup: "
         f"{1e3 * motion / frames:.1f} ms/frame (setup: simulation {total - motion:.2f} s)"
     )
-    ours, naive = race_pair()
-    _, t_ours, f_ours = best(ours)
-    _, t_naive, f_naive = best(naive)
-    print("3. the article race, trails + markers (target: ours >= 2x faster), CPU time")
-    print(f"   ours  (one updater per group): {t_ours:.2f} s for {f_ours} frames")
     print(
-        f"   naive (always_redraw per dot and trail): {t_naive:.2f} s for {f_naive} frames"
+        "3. the article race, trails + markers, CPU time of the motion (target >= 2x)"
     )
-    print(f"   ratio {t_naive / t_ours:.2f}x")
+    grid = [(x, y) for x in (-1.5, -0.5, 0.5, 1.5) for y in (-0.5, 1.0, 2.5)]
+    for what, starts in (("1 start (10 dots)", None), ("12 starts (120 dots)", grid)):
+        ours, naive = race_pair(starts)
+        _, t_ours, f_ours = best(ours)
+        _, t_naive, _ = best(naive)
+        print(
+            f"   {what:21s} ours {t_ours:5.2f} s, naive (always_redraw per dot and "
+            f"trail) {t_naive:5.2f} s for {f_ours} frames: {t_naive / t_ours:4.2f}x"
+        )
 
 
 if __name__ == "__main__":

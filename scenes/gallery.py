@@ -121,7 +121,7 @@ def render_gallery(out: Path, *, quick: bool = False, progress: bool = True) -> 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     entries = []
-    jobs = ["races", "glyphs", "sweep", "fate", "moons"]
+    jobs = ["races", "glyphs", "sweep", "fate", "moons", "manim"]
     bar = tqdm(jobs, desc="gallery", disable=not progress)
     for job in bar:
         bar.set_postfix_str(job)
@@ -220,6 +220,10 @@ def render_gallery(out: Path, *, quick: bool = False, progress: bool = True) -> 
                     out,
                 )
             )
+        elif job == "manim":
+            from scenes.manim.gallery import render_manim_gallery
+
+            entries.extend(render_manim_gallery(out, quick=quick))
         else:
             files = render_article(
                 out / "moons",
@@ -254,6 +258,10 @@ def _write_index(out: Path, entries: list[dict]) -> Path:
             f'alt="{html.escape(e["title"])}"></a>'
             f'<a class="cfg" href="{html.escape(_sidecar(i))}">configuration</a>'
             for i in e["images"]
+        ) + "".join(
+            f'<video controls preload="metadata" src="{html.escape(v)}"></video>'
+            f'<a class="cfg" href="{html.escape(v)}.json">configuration</a>'
+            for v in e.get("videos", ())
         )
         cards.append(
             f"<section><h2>{html.escape(e['title'])}</h2>"
@@ -267,7 +275,7 @@ body {{ font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto;
        padding: 0 1em; color: #222; }}
 section {{ margin-bottom: 3em; }}
 .imgs {{ display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }}
-.imgs img {{ max-width: 560px; width: 100%; border: 1px solid #ddd; }}
+.imgs img, .imgs video {{ max-width: 560px; width: 100%; border: 1px solid #ddd; }}
 .cfg {{ font-size: 0.8em; display: block; }}
 </style></head><body>
 <h1>optiscape gallery</h1>

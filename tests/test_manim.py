@@ -273,3 +273,18 @@ def test_moons_off_plane_statement_agrees_with_the_projection(tmp_path_factory):
     assert f"{fmt(float(np.median(off / span)) * 100)}% of the distance" in _texts(
         scene
     )
+
+
+@pytest.mark.slow
+def test_gallery_section_writes_playable_videos(tmp_path):
+    from scenes.gallery import _write_index
+    from scenes.manim.gallery import render_manim_gallery
+    from scenes.manim.video import probe
+
+    entries = render_manim_gallery(tmp_path, quick=True)
+    page = _write_index(tmp_path, entries).read_text()
+    for e in entries:
+        (video,) = e["videos"]
+        assert f'<video controls preload="metadata" src="{video}">' in page
+        assert float(probe(tmp_path / video)["format"]["duration"]) > 3
+        assert (tmp_path / f"{video}.json").exists()

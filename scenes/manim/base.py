@@ -194,9 +194,25 @@ class Trails(VMobject):
         self.set_fill(opacity=0)
 
     def place(self, paths: np.ndarray) -> Trails:
-        """`(P, n, 3)` scene points; segments touching a NaN are dropped."""
-        a, b = paths[:, :-1], paths[:, 1:]
-        ok = np.isfinite(a).all(-1) & np.isfinite(b).all(-1)
+        """`(P, n, 3)` scene points; segments touching a NaN are dropped.
+
+        Points that stay within the same half pixel as the point before are
+        dropped first (vectorised): a slow optimizer's hundreds of sub-pixel
+        steps cost cairo a curve each and draw nothing.
+        """
+        from manim import config
+
+        P, n = paths.shape[:2]
+        half_px = 2 * config.pixel_height / config.frame_height
+        cell = np.round(paths[..., :2] * half_px)
+        keep = np.ones((P, n), bool)
+        with np.errstate(invalid="ignore"):
+            keep[:, 1:] = np.any(cell[:, 1:] != cell[:, :-1], axis=-1)
+        keep[:, -1] = True  # the head is always drawn where it is
+        owner = np.broadcast_to(np.arange(P)[:, None], (P, n))[keep]
+        pts = paths[keep]
+        a, b = pts[:-1], pts[1:]
+        ok = (owner[:-1] == owner[1:]) & np.isfinite(a).all(-1) & np.isfinite(b).all(-1)
         a, b = a[ok], b[ok]
         # Straight segments as cubic Beziers (a, a + d/3, a + 2d/3, b).
         d = b - a
