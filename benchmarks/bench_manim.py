@@ -153,7 +153,8 @@ def main() -> None:
     for scene, module in (("NesterovLookahead", "nesterov"), ("OptimizerRace", "race")):
         wall, cpu, video = whole_process(scene, module)
         print(
-            f"   {scene:18s} video {video:5.1f} s  wall {wall:5.1f} s ({wall / video:4.2f}x)"
+            f"   {scene:18s} video {video:5.1f} s  wall {wall:5.1f} s "
+            f"({wall / video:4.2f}x)"
             f"  CPU incl. ffmpeg {cpu:5.1f} s ({cpu / video:4.2f}x)"
         )
     from scenes.manim.race import SwarmScene
@@ -162,7 +163,8 @@ def main() -> None:
     print("2. SwarmScene, 300 particles (target <= 60 ms/frame), CPU time")
     print(
         f"   {frames} frames, {motion:.2f} s after setup: "
-        f"{1e3 * motion / frames:.1f} ms/frame (setup: simulation {total - motion:.2f} s)"
+        f"{1e3 * motion / frames:.1f} ms/frame "
+        f"(setup: simulation {total - motion:.2f} s)"
     )
     print(
         "3. the article race, trails + markers, CPU time of the motion (target >= 2x)"

@@ -53,7 +53,9 @@ EXAMPLES = {
         "      --panels loss --out race.mp4"
     ),
     "gallery": "optiscape gallery --out out",
-    "video": "optiscape video --scene NesterovLookahead --quality low --out nesterov.mp4",
+    "video": (
+        "optiscape video --scene NesterovLookahead --quality low --out nesterov.mp4"
+    ),
 }
 
 

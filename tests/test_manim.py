@@ -8,7 +8,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from manim_frames import (
     GOLDEN_SIZE,
     GOLDEN_TIMES,
@@ -18,6 +17,7 @@ from manim_frames import (
     frame_at,
     golden_path,
 )
+
 from scenes.manim import SCENES, MissingDependency, require_video, scene_class
 from scenes.manim.config import QUALITIES, load_style, manim_config
 
@@ -67,7 +67,9 @@ def test_scene_parameters_are_validated():
     with pytest.raises(ValueError, match=r"`seconds` must be a number in \[1, 600\]"):
         cls.configured(seconds=0)
     sub = cls.configured(steps=7)
-    assert sub.steps == 7 and cls.steps != 7 and sub.scene_config()["steps"] == 7
+    assert sub.steps == 7
+    assert cls.steps != 7
+    assert sub.scene_config()["steps"] == 7
 
 
 def test_missing_typst_is_one_line_saying_what_to_install(monkeypatch, capsys):
@@ -83,7 +85,9 @@ def test_missing_typst_is_one_line_saying_what_to_install(monkeypatch, capsys):
         require_video()
     assert cli.main(["video", "--scene", "SaddleEscape"]) == 2
     err = capsys.readouterr().err.strip()
-    assert "\n" not in err and "Typst" in err and "pip install" in err
+    assert "\n" not in err
+    assert "Typst" in err
+    assert "pip install" in err
 
 
 def test_video_cli_list_and_errors(tmp_path):
@@ -99,7 +103,8 @@ def test_video_cli_list_and_errors(tmp_path):
     ]:
         bad = _cli(*args, cwd=tmp_path)
         assert bad.returncode == 2, args
-        assert needle in bad.stderr and bad.stderr.count("\n") == 1, bad.stderr
+        assert needle in bad.stderr, bad.stderr
+        assert bad.stderr.count("\n") == 1, bad.stderr
     assert not list(tmp_path.iterdir())  # nothing written
 
 
@@ -201,7 +206,8 @@ def test_scene_renders_a_sound_mp4(name, tmp_path_factory):
     diffs = np.abs(np.diff(frames, axis=0)).mean(axis=(1, 2, 3))
     assert (diffs > 0.05).sum() >= len(diffs) // 3
     cfg = read_video_config(path)["optiscape"]
-    assert cfg["scene"] == name and cfg["quality"] == "low"
+    assert cfg["scene"] == name
+    assert cfg["quality"] == "low"
     assert cfg["manim"]["pixel_width"] == 854
     side = json.loads(path.with_name(path.name + ".json").read_text())
     assert side["optiscape"] == cfg

@@ -47,7 +47,10 @@ SCENES = {
 
 
 class MissingDependency(ValueError):
-    """Manim, Typst or ffmpeg is missing; the message says what to install (CLI: exit 2)."""
+    """Manim, Typst or ffmpeg is missing; the message says what to install.
+
+    A `ValueError`, so the CLI prints it as one line and exits 2.
+    """
 
 
 def require_video() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from manim import DOWN, LEFT, VGroup
+from manim import VGroup
 
 from scenes.manim.base import Ellipses, GlyphText, LiveText, TraceScene, fmt, math, text
 from scenes.manim.race import short_label
@@ -40,15 +40,18 @@ class AdaptiveStepSizes(TraceScene):
         self.add(*[self.group(i) for i in range(len(self.race))])
         rules = [
             math(
-                "{{ A : acc }} <- A + g^2, quad w <- w - {{ eta / sqrt(A + epsilon) : step }} g",
+                "{{ A : acc }} <- A + g^2, "
+                "quad w <- w - {{ eta / sqrt(A + epsilon) : step }} g",
                 24,
             ),
             math(
-                "v <- rho v + (1 - rho) g^2, quad w <- w - {{ eta / sqrt(v + epsilon) : step }} g",
+                "v <- rho v + (1 - rho) g^2, "
+                "quad w <- w - {{ eta / sqrt(v + epsilon) : step }} g",
                 24,
             ),
             math(
-                "w <- w - {{ alpha_t / (sqrt(v) + hat(epsilon)) : step }} m, quad alpha_t = eta sqrt(1 - beta_2^t) / (1 - beta_1^t)",
+                "w <- w - {{ alpha_t / (sqrt(v) + hat(epsilon)) : step }} m, "
+                "quad alpha_t = eta sqrt(1 - beta_2^t) / (1 - beta_1^t)",
                 24,
             ),
         ]

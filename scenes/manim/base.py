@@ -75,8 +75,8 @@ class Plane:
         out[..., 0] = self.center[0] + (xy[..., 0] - (self.x0 + self.x1) / 2) * self.sx
         out[..., 1] = self.center[1] + (xy[..., 1] - (self.y0 + self.y1) / 2) * self.sy
         if margin is not None:
-            lo = self.center[:2] - [self.width / 2 + margin, self.height / 2 + margin]
-            hi = self.center[:2] + [self.width / 2 + margin, self.height / 2 + margin]
+            half = np.array([self.width / 2 + margin, self.height / 2 + margin])
+            lo, hi = self.center[:2] - half, self.center[:2] + half
             out[..., :2] = np.clip(out[..., :2], lo, hi)
         return out
 
@@ -336,7 +336,10 @@ def _glyph_atlas(size: float, color: str) -> tuple[dict, float]:
     `Text` (the SVG round trip), which matters for a number that changes every
     frame.
     """
-    chars = "0123456789.,:;=+-−/()[]%|<>ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyzμηαβρεθ·"
+    chars = (
+        "0123456789.,:;=+-−/()[]%|<>ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+        "abcdefghijklmnopqrstuvwxyzμηαβρεθ·"
+    )
     t = Text(chars, font=MONO, font_size=size, color=color)
     advance = (
         Text("0" * 21, font=MONO, font_size=size).width
@@ -528,6 +531,29 @@ class TraceScene(Scene):
 
     # -- drawing -------------------------------------------------------------------
 
+    #: Trail rows older than this many rows are painted into the background.
+    BAKE_ROWS: ClassVar[int] = 8
+
+    def bake(self, mob: VMobject) -> None:
+        """Paints `mob` once into the frame every later frame starts from.
+
+        A trail's settled part never changes: cairo strokes it once into the
+        camera background (and into the current play's static image, which
+        Manim copies each frame), instead of re-stroking the whole path every
+        frame. Frames look the same; the cost per frame stops growing with the
+        trail. Only for what lies under every moving mobject.
+        """
+        cam = self.camera
+        targets = [cam.background]
+        static = getattr(self.renderer, "static_image", None)
+        if static is not None:
+            targets.append(static)
+        for pixels in targets:
+            ctx = cam.get_cairo_context(pixels)
+            cam.display_vectorized(mob, ctx)
+            # Do not keep a context per static image (one per play).
+            cam.pixel_array_to_cairo_context.pop(id(pixels), None)
+
     def paint_landscape(self) -> None:
         """Bakes the surface, as a high-resolution image, into the camera background.
 
@@ -542,9 +568,9 @@ class TraceScene(Scene):
         cam = self.camera
         ppu = cam.pixel_height / config.frame_height
         l, r, b, t = self.plane.edges
-        x0 = int(round((l + config.frame_width / 2) * ppu))
-        y0 = int(round((config.frame_height / 2 - t) * ppu))
-        w, h = int(round((r - l) * ppu)), int(round((t - b) * ppu))
+        x0 = round((l + config.frame_width / 2) * ppu)
+        y0 = round((config.frame_height / 2 - t) * ppu)
+        w, h = round((r - l) * ppu), round((t - b) * ppu)
         k = STYLE.landscape_oversample
         big = landscape_image(
             self.race.surface, self.race.surface.view, (int(w * k), int(h * k))
@@ -591,10 +617,22 @@ class TraceScene(Scene):
         group = VGroup(trail, dots, crosses, notes)
         shown = {"notes": -1}
 
+        baked = {"row": 0}
+
         def update(g):
             t = self.tracker.get_value()
             if trails:
-                trail.place(plane.to_scene(np.swapaxes(fr.trail(index, t), 0, 1), 0.1))
+                path = fr.trail(index, t)  # rows 0..row(t), then the head
+                row = fr.row(t)
+                if row - baked["row"] >= self.BAKE_ROWS:
+                    done = path[baked["row"] : row + 1]
+                    settled = Trails(st["color"], STYLE.trail_width)
+                    self.bake(
+                        settled.place(plane.to_scene(np.swapaxes(done, 0, 1), 0.1))
+                    )
+                    baked["row"] = row
+                live = path[baked["row"] :]
+                trail.place(plane.to_scene(np.swapaxes(live, 0, 1), 0.1))
             dots.place(plane.to_scene(fr.at(index, t), margin=0.1))
             gone = fr.gone(index, t)
             crosses.place(np.where(gone[:, None], exits, np.nan))

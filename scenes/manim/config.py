@@ -1,4 +1,4 @@
-"""Our keys of `manim.cfg` (validated; Manim ignores unknown ones) and quality presets."""
+"""Our `manim.cfg` keys (validated: Manim ignores unknown ones); quality presets."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The gallery's Manim section: every scene at low quality (a short subset in quick mode)."""
+"""The gallery's Manim section: every scene at low quality (quick: a short one)."""
 
 from __future__ import annotations
 

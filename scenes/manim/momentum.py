@@ -65,8 +65,8 @@ class MomentumScene(TraceScene):
         if flip > 0:
             self.advance(flip, self.seconds * flip / self.rows * 2)
             caption.set_text(
-                f"Plain SGD overshoots the valley floor at step {self.reader.steps[flip]}:"
-                f" y {fmt(ys[flip - 1])} → {fmt(ys[flip])}"
+                "Plain SGD overshoots the valley floor at step "
+                f"{self.reader.steps[flip]}: y {fmt(ys[flip - 1])} → {fmt(ys[flip])}"
             )
             self.hold(1.5)
         mid = min(self.rows - 1, 20)
@@ -74,7 +74,8 @@ class MomentumScene(TraceScene):
         y_mom = self.reader.series[1].positions[: mid + 1, 0, 1]
         caption.set_text(
             f"By step {self.reader.steps[mid]}: momentum's swing across is "
-            f"|y| = {fmt(abs(y_mom[-1]))} (from {fmt(abs(y_mom[0]))}) while it gains speed along x"
+            f"|y| = {fmt(abs(y_mom[-1]))} (from {fmt(abs(y_mom[0]))}) "
+            "while it gains speed along x"
         )
         self.hold(1.5)
         self.advance(self.rows - 1)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
-from manim import DOWN, LEFT, VGroup
+from manim import LEFT, VGroup
 
 from scenes.manim.base import (
     INK,
@@ -165,13 +165,14 @@ class MoonsPlane(TraceScene):
             [abs(p.slice_loss[-1] - p.true_loss[-1]) for p in self.projections]
         )
         worst = int(np.argmax(off / span))
+        true_end = [float(p.true_loss[-1]) for p in self.projections]
+        median = fmt(float(np.median(off / span)) * 100)
         caption.set_text(
-            f"Off the plane at the end: {fmt(float(np.median(off / span)) * 100)}% of the "
-            f"distance travelled\n(median; worst {self.race[worst].label} "
+            f"Off the plane at the end: {median}% of the distance travelled\n"
+            f"(median; worst {self.race[worst].label} "
             f"{fmt(float(off[worst] / span[worst]) * 100)}%).\n"
-            f"Loss shown on the plane vs true loss: up to {fmt(float(gap.max()))} apart "
-            f"(true final losses {fmt(float(min(p.true_loss[-1] for p in self.projections)))}"
-            f"–{fmt(float(max(p.true_loss[-1] for p in self.projections)))})."
+            f"Loss shown on the plane vs true loss: up to {fmt(float(gap.max()))} "
+            f"apart (true final losses {fmt(min(true_end))}–{fmt(max(true_end))})."
         )
         self.hold(4.0)
 

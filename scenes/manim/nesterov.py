@@ -62,11 +62,13 @@ class NesterovLookahead(TraceScene):
         self.paint_landscape()
         self.static(self.minima())
         textbook = math(
-            "v <- mu v - eta nabla f({{ theta + mu v : look }}), quad theta <- theta + v",
+            "v <- mu v - eta nabla f({{ theta + mu v : look }}), "
+            "quad theta <- theta + v",
             26,
         )
         keras = math(
-            "m <- mu m - eta {{ nabla f(w) : grad }}, quad w <- w + mu m - eta nabla f(w)",
+            "m <- mu m - eta {{ nabla f(w) : grad }}, "
+            "quad w <- w + mu m - eta nabla f(w)",
             26,
         )
         same = math("{{ w = theta + mu m_(t-1) : same }}", 26)
@@ -108,7 +110,7 @@ class NesterovLookahead(TraceScene):
         self.hold(2.5)
 
     def pair(self) -> VGroup:
-        """theta (solid) and the ghost w with its gradient and the shift: one updater."""
+        """theta (solid), the ghost w, its gradient and the shift: one updater."""
         st = series_style(2)
         plane, fr, r = self.plane, self.frames, self.reader
         theta_trail = Trails(st["color"], STYLE.trail_width)

@@ -17,7 +17,11 @@ _ROSEN = ARTICLE_RACES[0]
 
 
 def short_label(keras_text: str) -> str:
-    """`SGD(learning_rate=0.001, momentum=0.9, nesterov=True)` -> `SGD lr=0.001 μ=0.9 Nesterov`."""
+    """Keras text as a legend label.
+
+    `SGD(learning_rate=0.001, momentum=0.9, nesterov=True)` ->
+    `SGD lr=0.001 μ=0.9 Nesterov`.
+    """
     name, _, args = keras_text.partition("(")
     words = [name]
     for arg in filter(None, (a.strip() for a in args.rstrip(")").split(","))):
@@ -74,7 +78,8 @@ class OptimizerRace(TraceScene):
             [
                 (
                     s,
-                    f"{short_label(k)} reaches f < {fmt(self.target)} first, at step {s}",
+                    f"{short_label(k)} reaches f < {fmt(self.target)} first, "
+                    f"at step {s}",
                 )
                 for k, s in hits.items()
                 if s >= 0
@@ -124,7 +129,8 @@ class OptimizerRace(TraceScene):
         )
         best = min(self.race, key=lambda t: float(np.median(t.final_loss)))
         lines.append(
-            f"Lowest final loss: {short_label(best.label)}, {fmt(float(np.median(best.final_loss)))}"
+            f"Lowest final loss: {short_label(best.label)}, "
+            f"{fmt(float(np.median(best.final_loss)))}"
         )
         body = VGroup(*[text(s, 17) for s in lines]).arrange(
             DOWN, aligned_edge=LEFT, buff=0.1
@@ -157,7 +163,7 @@ class SwarmScene(TraceScene):
         self.add(self.group(0, trails=False))
         label = text(f"{len(self.starts)} particles, {self.optimizers[0]}", 20)
         label.next_to(
-            self.plane.center + [self.plane.width / 2, 3.4, 0],
+            self.plane.center + np.array([self.plane.width / 2, 3.4, 0]),
             direction=np.array([1, 0, 0]),
         )
         self.static(label)

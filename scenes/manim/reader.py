@@ -65,8 +65,8 @@ class ContinuousFrames:
         g = self.reader.glyph(name, s, self.row(t))
         if g is None:
             raise ValueError(
-                f"Glyph {name!r} needs an internal that {self.reader.series[s].label!r} "
-                "did not record."
+                f"Glyph {name!r} needs an internal that "
+                f"{self.reader.series[s].label!r} did not record."
             )
         vec = np.where(g.visible[:, None], g.vectors * self.reader.scale[name], np.nan)
         return self.at(s, t), vec

@@ -59,7 +59,8 @@ class SaddleEscape(TraceScene):
             self.advance(self.row_of_step(step))
             shown.append(
                 f"{short_label(label).split()[0]}"
-                f"{' +μ' if 'momentum' in label else ''}: |y| > {fmt(limit)} at step {step}"
+                f"{' +μ' if 'momentum' in label else ''}: "
+                f"|y| > {fmt(limit)} at step {step}"
             )
             caption.set_text("\n".join(shown))
             self.hold(1.0)
@@ -68,7 +69,8 @@ class SaddleEscape(TraceScene):
         lines = VGroup(
             *[
                 text(
-                    f"{short_label(t.label)}: still |y| = {fmt(abs(t.final_positions.reshape(-1, 2)[0, 1]))} "
+                    f"{short_label(t.label)}: still "
+                    f"|y| = {fmt(abs(t.final_positions.reshape(-1, 2)[0, 1]))} "
                     f"after {t.steps} steps",
                     16,
                 )

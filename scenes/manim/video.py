@@ -1,4 +1,4 @@
-"""Render a scene to the mp4 the user asked for, with its configuration inside and beside."""
+"""A scene rendered to the mp4 asked for, its configuration inside and beside."""
 
 from __future__ import annotations
 
@@ -106,7 +106,8 @@ def render_scene(
     _check_out(out)
     if quality not in QUALITIES:
         raise ValueError(
-            f"`quality` must be one of {', '.join(QUALITIES)}. Received: quality={quality!r}"
+            f"`quality` must be one of {', '.join(QUALITIES)}. "
+            f"Received: quality={quality!r}"
         )
     require_video()
     ffmpeg = _ffmpeg("ffmpeg")
