@@ -562,7 +562,7 @@ def _cmd_run(args) -> None:
 
 def _cmd_video(args) -> None:
     from scenes.manim import SCENES, scene_class
-    from scenes.manim.video import render_scene
+    from scenes.manim.video import check_request, render_scene
 
     if args.list:
         for name, (_, description) in SCENES.items():
@@ -570,10 +570,9 @@ def _cmd_video(args) -> None:
         return
     if not args.scene:
         raise UsageError("video needs --scene NAME (or --list).")
-    cls = scene_class(args.scene)
-    _say(
-        args, [render_scene(cls, args.out or f"{args.scene}.mp4", quality=args.quality)]
-    )
+    out = check_request(args.out or f"{args.scene}.mp4", args.quality)
+    cls = scene_class(args.scene)  # imports Manim: after the cheap checks
+    _say(args, [render_scene(cls, out, quality=args.quality)])
 
 
 def _cmd_render(args) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from scenes.manim import MissingDependency, require_video
 from simulator.metadata import jsonable, package_versions
 
-__all__ = ["probe", "read_video_config", "render_scene"]
+__all__ = ["check_request", "probe", "read_video_config", "render_scene"]
 
 COMMENT_KEY = "optiscape"
 
@@ -76,6 +76,25 @@ def _check_out(out: Path) -> None:
             ) from None
 
 
+def check_request(out: str | Path, quality: str) -> Path:
+    """Checks `out` and `quality` before anything is imported or rendered.
+
+    Raises:
+        ValueError: `out` not an .mp4 or a file optiscape did not write; an
+            unknown quality.
+    """
+    from scenes.manim.config import QUALITIES
+
+    out = Path(out)
+    _check_out(out)
+    if quality not in QUALITIES:
+        raise ValueError(
+            f"`quality` must be one of {', '.join(QUALITIES)}. "
+            f"Received: quality={quality!r}"
+        )
+    return out
+
+
 def render_scene(
     scene: type, out: str | Path, *, quality: str = "low", extra: dict | None = None
 ) -> Path:
@@ -100,15 +119,9 @@ def render_scene(
         ValueError: bad `out` or `quality`, or a file not ours at `out`.
         MissingDependency: Manim, Typst or ffmpeg is missing.
     """
-    from scenes.manim.config import QUALITIES, manim_config
+    from scenes.manim.config import manim_config
 
-    out = Path(out)
-    _check_out(out)
-    if quality not in QUALITIES:
-        raise ValueError(
-            f"`quality` must be one of {', '.join(QUALITIES)}. "
-            f"Received: quality={quality!r}"
-        )
+    out = check_request(out, quality)
     require_video()
     ffmpeg = _ffmpeg("ffmpeg")
     import manim
