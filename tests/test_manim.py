@@ -294,3 +294,37 @@ def test_gallery_section_writes_playable_videos(tmp_path):
         assert f'<video controls preload="metadata" src="{video}">' in page
         assert float(probe(tmp_path / video)["format"]["duration"]) > 3
         assert (tmp_path / f"{video}.json").exists()
+
+
+@pytest.mark.slow
+def test_divergence_is_marked_where_it_left_with_the_step(tmp_path):
+    from scenes.manim.race import short_label
+    from scenes.manim.video import render_scene
+
+    cls = scene_class("OptimizerRace").configured(
+        optimizers=("SGD(learning_rate=0.008)", "Adam(learning_rate=0.1)"),
+        steps=40,
+        seconds=2.0,
+    )
+    holder = {}
+    orig = cls.construct
+
+    def construct(self):
+        holder["scene"] = self
+        orig(self)
+
+    cls.construct = construct
+    render_scene(cls, tmp_path / "div.mp4")
+    scene = holder["scene"]
+    sgd = scene.race[0]
+    assert sgd.diverged[0]  # the premise: lr 0.008 leaves Rosenbrock from (-1.2, 1)
+    step = int(sgd.diverged_step[0])
+    shown = _texts(scene)
+    assert f"Diverged: {short_label(sgd.label)} (step {step})" in shown
+    assert f"left at step {step}" in shown
+    # The X sits at the reader's exit point (pulled 0.25 units inside the box).
+    crosses = scene.groups[0].submobjects[2]
+    exit_xy = scene.plane.to_scene(scene.reader.series[0].exit_xy, margin=-0.25)[0]
+    assert np.allclose(crosses.get_center()[:2], exit_xy[:2], atol=0.02)
+    # Adam did not diverge: no X in its group.
+    assert len(scene.groups[1].submobjects[2].points) == 0

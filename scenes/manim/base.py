@@ -516,6 +516,7 @@ class TraceScene(Scene):
     easing: ClassVar[str] = "ease"
 
     def setup(self):
+        self._apply_cfg_background()
         self.race = self.simulate()
         self.reader = FrameReader(self.race, glyphs=self.glyphs, max_particles=1000)
         self.frames = ContinuousFrames(self.reader)
@@ -530,6 +531,20 @@ class TraceScene(Scene):
         self.groups: list[VGroup] = []
 
     # -- drawing -------------------------------------------------------------------
+
+    def _apply_cfg_background(self) -> None:
+        """`manim file.py Scene` without `--config_file` reads no manim.cfg of ours:
+        Manim's black default would hide the dark ink, so our background applies
+        unless one was asked for."""
+        from manim import config
+
+        from scenes.manim.config import manim_config
+
+        ours = manim_config("low", ".", "x").get("background_color")
+        if ours and str(config.background_color).upper() in ("#000000", "BLACK"):
+            self.camera.background_color = ours
+            self.camera.init_background()
+            self.camera.reset()
 
     #: Trail rows older than this many rows are painted into the background.
     BAKE_ROWS: ClassVar[int] = 8
@@ -618,6 +633,20 @@ class TraceScene(Scene):
         shown = {"notes": -1}
 
         baked = {"row": 0}
+        (x0, x1), (y0, y1) = self.reader.view
+        pad = 0.01 * max(x1 - x0, y1 - y0)
+
+        def in_view(path: np.ndarray) -> np.ndarray:
+            """`(n, P, 2)` with points NaN whose neighbours are all off the view:
+            a path that left runs to the edge, not along it."""
+            x, y = path[..., 0], path[..., 1]
+            inside = (
+                (x >= x0 - pad) & (x <= x1 + pad) & (y >= y0 - pad) & (y <= y1 + pad)
+            )
+            near = inside.copy()
+            near[1:] |= inside[:-1]
+            near[:-1] |= inside[1:]
+            return np.where(near[..., None], path, np.nan)
 
         def update(g):
             t = self.tracker.get_value()
@@ -627,12 +656,11 @@ class TraceScene(Scene):
                 if row - baked["row"] >= self.BAKE_ROWS:
                     done = path[baked["row"] : row + 1]
                     settled = Trails(st["color"], STYLE.trail_width)
-                    self.bake(
-                        settled.place(plane.to_scene(np.swapaxes(done, 0, 1), 0.1))
-                    )
+                    done = np.swapaxes(in_view(done), 0, 1)
+                    self.bake(settled.place(plane.to_scene(done, 0.1)))
                     baked["row"] = row
                 live = path[baked["row"] :]
-                trail.place(plane.to_scene(np.swapaxes(live, 0, 1), 0.1))
+                trail.place(plane.to_scene(np.swapaxes(in_view(live), 0, 1), 0.1))
             dots.place(plane.to_scene(fr.at(index, t), margin=0.1))
             gone = fr.gone(index, t)
             crosses.place(np.where(gone[:, None], exits, np.nan))
@@ -643,6 +671,9 @@ class TraceScene(Scene):
                 notes.remove(*notes.submobjects)
                 for p in np.flatnonzero(gone)[:3]:
                     lab = text(f"left at step {steps[p]}", 16, DIVERGED_MARKER["c"])
+                    lab.add_background_rectangle(
+                        color="#FFFFFF", opacity=0.85, buff=0.04
+                    )
                     lab.next_to(exits[p], DOWN if exits[p][1] > 0 else UP, buff=0.12)
                     notes.add(lab)
 
