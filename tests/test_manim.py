@@ -291,9 +291,11 @@ def test_gallery_section_writes_playable_videos(tmp_path):
     page = _write_index(tmp_path, entries).read_text()
     for e in entries:
         (video,) = e["videos"]
-        assert f'<video controls preload="metadata" src="{video}">' in page
-        assert float(probe(tmp_path / video)["format"]["duration"]) > 3
-        assert (tmp_path / f"{video}.json").exists()
+        assert f'<source src="{video["src"]}" type="video/mp4">' in page
+        assert f'poster="{video["poster"]}"' in page
+        assert float(probe(tmp_path / video["src"])["format"]["duration"]) > 3
+        assert (tmp_path / video["config"]).exists()
+        assert (tmp_path / video["poster"]).stat().st_size > 1000
 
 
 @pytest.mark.slow

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from scenes.manim import SCENES, scene_class
@@ -20,7 +21,8 @@ def render_manim_gallery(out: Path, *, quick: bool = False) -> list[dict]:
         quick: only SaddleEscape, 3 s of motion (for tests).
 
     Returns:
-        Gallery entries (`title`, `images` [], `videos`, `caption`).
+        Gallery entries as `scenes.gallery` writes them (`title`, `images` [],
+        `videos` [{src, poster, config}], `caption`); the poster is the last frame.
     """
     from scenes.manim.video import render_scene
 
@@ -31,11 +33,25 @@ def render_manim_gallery(out: Path, *, quick: bool = False) -> list[dict]:
         if quick:
             cls = cls.configured(seconds=3.0)
         path = render_scene(cls, out / "videos" / f"{name}.mp4", quality="low")
+        poster = path.with_name(f"{path.stem}_poster.png")
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-y", "-sseof", "-0.2", "-i", str(path),
+             "-frames:v", "1", str(poster)],
+            check=True, capture_output=True,
+        )  # fmt: skip
         entries.append(
             {
                 "title": f"Manim: {name}",
                 "images": [],
-                "videos": [path.relative_to(out).as_posix()],
+                "videos": [
+                    {
+                        "src": path.relative_to(out).as_posix(),
+                        "poster": poster.relative_to(out).as_posix(),
+                        "config": path.with_name(path.name + ".json")
+                        .relative_to(out)
+                        .as_posix(),
+                    }
+                ],
                 "caption": SCENES[name][1]
                 + " (854×480, 15 fps; optiscape video --scene "
                 + f"{name} --quality high for 1080p)",
