@@ -56,6 +56,9 @@ EXAMPLES = {
         "      --panels loss --out race.mp4"
     ),
     "gallery": "optiscape gallery --out out",
+    "video": (
+        "optiscape video --scene NesterovLookahead --quality low --out nesterov.mp4"
+    ),
 }
 
 
@@ -273,6 +276,17 @@ def _parser() -> argparse.ArgumentParser:
     p = add("render", "Render a scene described in a TOML spec.")
     p.add_argument("spec", help="path to a .toml scene spec")
     p.add_argument("--out", help="output path (overrides the spec's [scene] out)")
+
+    p = add(
+        "video",
+        "Render a built-in Manim teaching scene to an mp4 (--list: the scenes).",
+    )
+    p.add_argument("--scene", help="scene name (see --list)")
+    p.add_argument("--list", action="store_true", help="list the scenes and exit")
+    p.add_argument(
+        "--quality", default="low", help="low (854x480, 15 fps), medium, high or 4k"
+    )
+    p.add_argument("--out", help="output .mp4 (default: <scene>.mp4)")
 
     p = add("gallery", "Render the demo gallery and its index.html.")
     p.add_argument("--out", default="out", help="output directory")
@@ -563,6 +577,21 @@ def _cmd_run(args) -> None:
     _say(args, [run.save(args.out)])
 
 
+def _cmd_video(args) -> None:
+    from scenes.manim import SCENES, scene_class
+    from scenes.manim.video import check_request, render_scene
+
+    if args.list:
+        for name, (_, description) in SCENES.items():
+            print(f"{name:20s} {description}")
+        return
+    if not args.scene:
+        raise UsageError("video needs --scene NAME (or --list).")
+    out = check_request(args.out or f"{args.scene}.mp4", args.quality)
+    cls = scene_class(args.scene)  # imports Manim: after the cheap checks
+    _say(args, [render_scene(cls, out, quality=args.quality)])
+
+
 def _cmd_render(args) -> None:
     from scenes.render import render_spec
     from scenes.spec import load_spec
@@ -629,6 +658,7 @@ COMMANDS = {
     "run": _cmd_run,
     "render": _cmd_render,
     "gallery": _cmd_gallery,
+    "video": _cmd_video,
 }
 
 

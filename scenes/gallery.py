@@ -147,7 +147,7 @@ def render_gallery(out: Path, *, quick: bool = False, progress: bool = True) -> 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     entries = []
-    jobs = ["races", "glyphs", "sweep", "fate", "moons"]
+    jobs = ["races", "glyphs", "sweep", "fate", "moons", "manim"]
     bar = tqdm(jobs, desc="gallery", disable=not progress)
     for job in bar:
         bar.set_postfix_str(job)
@@ -259,6 +259,10 @@ def render_gallery(out: Path, *, quick: bool = False, progress: bool = True) -> 
                     out,
                 )
             )
+        elif job == "manim":
+            from scenes.manim.gallery import render_manim_gallery
+
+            entries.extend(render_manim_gallery(out, quick=quick))
         else:
             files = render_article(
                 out / "moons",

@@ -274,11 +274,10 @@ def render_video(
     from scenes.spec import video_settings
 
     video = spec.video
-    if video["renderer"] != "matplotlib":
-        raise ValueError(
-            f"{spec.source}: [video] renderer: {video['renderer']!r} is not "
-            'available in this version; use renderer = "matplotlib"'
-        )
+    if video["renderer"] == "manim":  # the spec's run as a Manim scene
+        from scenes.manim.spec_video import render_spec_video
+
+        return [render_spec_video(spec, out)]
     settings = video_settings(video)
     glyphs = video.get("glyphs", spec.render.get("glyphs", ()))
     title = spec.title or True

@@ -52,6 +52,7 @@ _SECTIONS = {
         "easing",
         "glyphs",
         "quality",
+        "scene",  # renderer = "manim": which scene (default OptimizerRace)
     },
 }
 
@@ -391,6 +392,10 @@ def _video(check: _Checker, table: Any) -> dict[str, Any]:
             check.str("[video] glyphs", name, GLYPH_CHOICES)
     if "quality" in v:
         check.str("[video] quality", v["quality"], ("low", "medium", "high", "4k"))
+    if "scene" in v:
+        from scenes.manim import SCENES
+
+        check.str("[video] scene", v["scene"], tuple(SCENES))
     if v["renderer"] == "matplotlib":
         try:
             settings = video_settings(v)

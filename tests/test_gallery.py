@@ -38,6 +38,10 @@ def test_quick_gallery_renders_everything(tmp_path):
         assert path.with_suffix(".json").exists()
     # Videos: each with its poster and configuration, and real frames inside.
     videos = re.findall(r'<source src="([^"]+)" type="video/mp4">', page)
+    # The Manim section (quick: one scene; tests/test_manim.py checks it).
+    manim_videos = {v for v in videos if v.startswith("videos/")}
+    assert manim_videos == {"videos/SaddleEscape.mp4"}
+    videos = [v for v in videos if v not in manim_videos]
     assert set(videos) == {
         "race_rosenbrock.mp4", "race_saddle.mp4", "race_valley.mp4",
         "glyphs_long_valley.mp4", "moons/moons_training.mp4",
