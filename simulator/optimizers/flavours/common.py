@@ -9,7 +9,44 @@ import numpy as np
 from simulator.optimizers.base import Optimizer, is_callable_lr, is_schedule
 from simulator.optimizers.validation import check_float_hyperparameter, format_value
 
-__all__ = ["Flavour", "FlavourOptimizer"]
+__all__ = ["KERAS_FORMULA", "Flavour", "FlavourOptimizer"]
+
+
+#: Keras 3's side of the compare table, per Keras class (the flavours carry theirs).
+KERAS_FORMULA: dict[str, dict[str, str]] = {
+    "SGD": {
+        "learning rate": "inside the velocity: m = mu*m - lr*g; w += m",
+        "first step": "velocity starts at 0, so m = -lr*g",
+        "nesterov": "w += mu*m_new - lr*g (the stored w is the lookahead)",
+        "weight decay": "decoupled: w -= lr*wd*w before the step",
+    },
+    "Adam": {
+        "epsilon": "epsilon hat on the uncorrected sqrt(v), 1e-7",
+        "bias correction": "folded into alpha = lr*sqrt(1 - b2**t)/(1 - b1**t)",
+        "weight decay": "decoupled: w -= lr*wd*w before the step",
+    },
+    "AdamW": {
+        "epsilon": "epsilon hat on the uncorrected sqrt(v), 1e-7",
+        "bias correction": "folded into alpha",
+        "weight decay": "decoupled: w -= lr*wd*w before the step; default 0.004",
+    },
+    "RMSprop": {
+        "epsilon": "inside the sqrt: sqrt(v + eps), 1e-7",
+        "decay": "rho = 0.9",
+        "learning rate": "inside the momentum buffer",
+    },
+    "Adagrad": {
+        "epsilon": "inside the sqrt: sqrt(A + eps), 1e-7",
+        "accumulator start": "0.1",
+    },
+    "Adamax": {"epsilon": "added to u in the denominator: u + eps, 1e-7"},
+    "Nadam": {
+        "epsilon": "outside sqrt(v_hat), 1e-7",
+        "momentum schedule": "mu_t = b1*(1 - 0.5*0.96**t)",
+    },
+    "Lion": {"weight decay": "none by default; decoupled w -= lr*wd*w first"},
+    "Adadelta": {"epsilon": "inside both sqrts, 1e-7", "defaults": "lr 1e-3, rho 0.95"},
+}
 
 
 class Flavour:
