@@ -66,15 +66,31 @@ def fma(a: Any, b: Any, c: Any) -> np.ndarray:
         return np.asarray(wide + np.asarray(c, np.float64), np.float32)
     a = np.asarray(a, np.float64)
     b = np.asarray(b, np.float64)
+    c = np.asarray(c, np.float64)
     p = a * b
-    t = _SPLIT * a
-    a_hi = t - (t - a)
-    a_lo = a - a_hi
-    t = _SPLIT * b
-    b_hi = t - (t - b)
-    b_lo = b - b_hi
-    e = ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+    a_hi, a_lo = _split(a)
+    b_hi, b_lo = _split(b)
+    # e = ((a_hi*b_hi - p) + a_hi*b_lo + a_lo*b_hi) + a_lo*b_lo, in place.
+    e = a_hi * b_hi - p
+    e += a_hi * b_lo
+    e += a_lo * b_hi
+    e += a_lo * b_lo
     s = p + c
     bb = s - p
-    t = (p - (s - bb)) + (c - bb)
-    return s + (t + e)
+    t = p - (s - bb)
+    t += c - bb
+    t += e
+    s += t
+    return s
+
+
+def _split(x: np.ndarray) -> tuple[Any, Any]:
+    """Veltkamp's split `x = hi + lo`, each half with at most 26 significant bits."""
+    if x.ndim == 0:  # a scalar splits in Python, at no per-element cost
+        v = float(x)
+        t = _SPLIT * v
+        hi = t - (t - v)
+        return hi, v - hi
+    hi = _SPLIT * x
+    hi -= hi - x
+    return hi, x - hi
