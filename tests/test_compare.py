@@ -143,6 +143,14 @@ def test_formula_table_comes_from_the_flavour_classes():
         (["-o", "Adam", "--flavours", "keras,jax"], "Unknown flavour 'jax'"),
         (["-o", "Lamb", "--flavours", "keras,torch"], "The torch flavour has no Lamb"),
         (["-o", "torch:Adam", "--flavours", "keras"], "no flavour prefix"),
+        (
+            ["-o", "RMSprop(centered=True)", "--flavours", "keras,textbook"],
+            "textbook:RMSprop has no counterpart of Keras's centered.",
+        ),
+        (
+            ["-o", "Adam(clipnorm=1.0)", "--flavours", "keras,torch"],
+            "torch:Adam has no counterpart of Keras's clipnorm.",
+        ),
         (["-o", "Adam", "--out", "x.txt"], "--out must end in"),
     ],
 )
@@ -152,3 +160,41 @@ def test_compare_bad_input_is_one_line_exit_2(tmp_path, args, message):
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not list(tmp_path.iterdir())
+
+
+def test_moons_flavours_start_from_the_same_weights(tmp_path):
+    from scenes.compare import (
+        moons_comparison,
+        moons_deviation,
+        render_moons_comparison,
+    )
+
+    result = moons_comparison(seeds=(0,), epochs=3)
+    labels = result["labels"]
+    keras, torch = result["loss"]["keras"], result["loss"]["torch"]
+    sgd = labels.index("SGD")
+    # Plain SGD is the same rule in torch: same start, same batches, same curve.
+    np.testing.assert_allclose(torch[sgd], keras[sgd], rtol=1e-12)
+    dev = moons_deviation(result)
+    assert dev["torch"][labels.index("Adagrad")] > 0.01  # A0 = 0 vs 0.1
+    assert dev["textbook"][labels.index("Lion")] == 0.0
+    assert any(s.startswith("Lion · torch") for s in result["skipped"])
+    assert result["texts"]["torch"][labels.index("RMSprop")] == "torch:RMSprop(lr=0.01)"
+    (path,) = render_moons_comparison(result, tmp_path / "moons.png")
+    saved = read_png_config(path)["optiscape"]["moons_flavours"]
+    assert saved["max_decades_from_keras"] == json.loads(json.dumps(dev))
+    assert saved["final_loss"]["keras"][sgd] == [keras[sgd][0, -1]]
+
+
+@pytest.mark.slow
+def test_gallery_flavour_entries(tmp_path):
+    from scenes.compare import GALLERY_COMPARISONS, render_flavour_gallery
+
+    entries = render_flavour_gallery(tmp_path, quick=True)
+    assert len(entries) == len(GALLERY_COMPARISONS) == 4
+    for _, files, caption in entries:
+        png = next(f for f in files if f.suffix == ".png")
+        config = read_png_config(png)["optiscape"]
+        assert config["steps"] == 60
+        assert config["compare"]["reference"].endswith("· Keras")
+        assert caption
