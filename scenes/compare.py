@@ -129,6 +129,8 @@ def _flavour_arguments(
         else:
             continue
         default = cls._defaults.get(name)
+        if value is None and isinstance(default, float):
+            value = 0.0  # Keras's "no weight decay" is None; a flavour's is 0.0
         if match == "names" or given:
             kwargs[name] = value
             if not same_value(value, default):

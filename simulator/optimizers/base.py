@@ -118,6 +118,8 @@ class Optimizer:
     _tail_hyperparameters: tuple[str, ...] = ()
     #: The learning rate's argument name (`lr` in torch).
     _lr_name: str = "learning_rate"
+    #: Whether an int learning rate is refused (Keras requires a float).
+    _strict_lr: bool = False
     #: No EMA and no accumulation unless a pipeline adds them (moons reads these).
     use_ema: bool = False
     gradient_accumulation_steps: int | None = None
@@ -133,9 +135,6 @@ class Optimizer:
             )
         except ValueError:
             raise ValueError(self._learning_rate_message(learning_rate)) from None
-
-    #: Whether an int learning rate is refused (Keras requires a float).
-    _strict_lr: bool = False
 
     def _learning_rate_message(self, value: Any) -> str:
         """The one-line error for a learning rate that is not a number."""
