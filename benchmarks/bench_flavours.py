@@ -3,10 +3,12 @@
 Run: `.venv/bin/python benchmarks/bench_flavours.py [--particles N] [--steps T]
 [--repeats R] [--only Adam,RMSprop]`. The swarm is `bench_swarm.py`'s (Rosenbrock,
 float64, positions and loss recorded). Keras and flavour runs alternate and each
-time is the best of R, so a busy machine slows both alike. Target: a flavour at
-most 10% slower than its Keras optimizer (ratio <= 1.10). torch flavours are
-also timed with `emulate_fma = False` (`[no fma]`): numpy has no fused
-multiply-add, and emulating torch's exactly costs about 20 operations per fused op.
+time is the best of R in CPU seconds of this process (`time.process_time`, the
+recording thread included), so other processes on a busy machine barely move it.
+Target: a flavour at most 10% slower than its Keras optimizer (ratio <= 1.10).
+torch flavours are also timed with `emulate_fma = False` (`[no fma]`): numpy has
+no fused multiply-add, and emulating torch's exactly costs about 20 operations
+per fused op.
 """
 
 from __future__ import annotations
@@ -58,8 +60,10 @@ def _optimizer(text: str):
 
 
 def time_run(text: str, starts: np.ndarray, steps: int) -> float:
+    """CPU seconds of this process for one swarm run (other processes' load on a
+    shared machine barely moves it, unlike wall time)."""
     opt = _optimizer(text)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     simulate(
         "rosenbrock",
         opt,
@@ -68,7 +72,7 @@ def time_run(text: str, starts: np.ndarray, steps: int) -> float:
         record=("positions", "loss"),
         memory_limit=None,
     )
-    return time.perf_counter() - t0
+    return time.process_time() - t0
 
 
 def main() -> None:
@@ -83,7 +87,7 @@ def main() -> None:
     only = set(args.only.split(",")) if args.only else None
     print(
         f"{args.particles} particles x {args.steps} steps, Rosenbrock, float64, "
-        f"best of {args.repeats} (alternating)"
+        f"CPU seconds, best of {args.repeats} (alternating)"
     )
     worst = 0.0
     for keras_text, prefixes in PAIRS.items():
