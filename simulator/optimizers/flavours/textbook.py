@@ -130,8 +130,8 @@ class TextbookAdamW(TextbookAdam):
 
 
 class TextbookAdagrad(_Textbook):
-    """Adagrad, Duchi, Hazan & Singer (JMLR 2011), diagonal update (their eq. (1) with
-    `H_t = delta*I + diag(G_t)**(1/2)`, Figure 1).
+    """Adagrad, Duchi, Hazan & Singer (JMLR 2011), the diagonal algorithm (Figure 1,
+    "AdaGrad with diagonal matrices": `H_t = delta*I + diag(s_t)`, s_t = sqrt(G_t)).
 
     ```
     G <- G + g**2                           (G starts at 0)
@@ -169,7 +169,9 @@ class TextbookAdagrad(_Textbook):
 
 
 class TextbookRMSprop(_Textbook):
-    """RMSprop, Tieleman & Hinton, Coursera Neural Networks lecture 6e (2012), slide 29.
+    """RMSprop, Tieleman & Hinton, Coursera "Neural Networks for Machine Learning",
+    lecture 6e (2012): "divide the learning rate by a running average of the
+    magnitudes of recent gradients".
 
     ```
     MeanSquare <- 0.9*MeanSquare + 0.1*g**2     (rho = 0.9)
