@@ -154,11 +154,18 @@ def test_formula_table_comes_from_the_flavour_classes():
         (["-o", "Adam", "--out", "x.txt"], "--out must end in"),
     ],
 )
-def test_compare_bad_input_is_one_line_exit_2(tmp_path, args, message):
-    result = optiscape("compare", "-s", "rosenbrock", "-n", "5", *args, cwd=tmp_path)
-    assert result.returncode == 2
-    assert message in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+def test_compare_bad_input_is_one_line_exit_2(
+    tmp_path, monkeypatch, capsys, args, message
+):
+    # In-process (`main` is what `python -m scenes.cli` calls) to keep this fast;
+    # the two tests above run the real subprocess.
+    from scenes.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare", "-s", "rosenbrock", "-n", "5", "-q", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
     assert not list(tmp_path.iterdir())
 
 

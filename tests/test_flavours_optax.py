@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+import optax  # in the test extra: missing optax fails here, it never skips
 import pytest
 from flavour_surfaces import STEPS, SURFACES, gradient
 
 from simulator.optimizers import parse
-
-jax = pytest.importorskip("jax")  # in the test extra: a missing jax is an error below
-optax = pytest.importorskip("optax")
-jnp = jax.numpy
 
 # Each alias with its defaults and with every numeric and boolean argument moved.
 CASES = [
