@@ -186,6 +186,31 @@ def test_textbook_adamw_decay_is_not_scaled_by_alpha_loshchilov_hutter():
     np.testing.assert_allclose(k, -0.01 * 0.01 * W, 1e-12)  # lr*wd*w
 
 
+def test_textbook_nadam_first_step_is_dozat_algorithm_2():
+    lr, b1, b2, eps, psi = 0.01, 0.9, 0.999, 1e-8, 0.004
+    mu1 = b1 * (1 - 0.5 * 0.96 ** (1 * psi))
+    mu2 = b1 * (1 - 0.5 * 0.96 ** (2 * psi))
+    g_hat = G / (1 - mu1)
+    m_hat = (1 - b1) * G / (1 - mu1 * mu2)
+    v_hat = (1 - b2) * G**2 / (1 - b2)
+    m_bar = (1 - mu1) * g_hat + mu2 * m_hat
+    expected = -lr * m_bar / (np.sqrt(v_hat) + eps)
+    step = _first_step(parse("textbook:Nadam(0.01)"))
+    np.testing.assert_allclose(step, expected, 1e-12)
+    # Keras's schedule 0.96**t gives mu_1 = 0.468 (Dozat's: 0.450): another step.
+    keras = _first_step(parse("Nadam(0.01)"))
+    assert np.all(np.abs(step - keras) > 1e-4 * np.abs(keras))
+
+
+def test_textbook_nadam_is_torchs_nadam_with_matched_defaults():
+    start = [[-1.0, 1.0], [0.5, -0.3]]
+    a, _ = _run(parse("textbook:Nadam(0.01)"), start, _bowl, 200)
+    b, _ = _run(parse("torch:NAdam(lr=0.01)"), start, _bowl, 200)
+    k, _ = _run(parse("Nadam(0.01, epsilon=1e-8)"), start, _bowl, 200)
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    assert np.max(np.abs(a - k)) > 1e-3
+
+
 def test_textbook_lion_equals_keras_to_rounding_chen_et_al():
     start = [[-1.0, 1.0], [0.5, -0.3]]
     a, _ = _run(parse("textbook:Lion(0.01, weight_decay=0.1)"), start, _bowl, 200)

@@ -18,6 +18,7 @@ __all__ = [
     "TextbookAdam",
     "TextbookAdamW",
     "TextbookLion",
+    "TextbookNadam",
     "TextbookRMSprop",
 ]
 
@@ -210,6 +211,87 @@ class TextbookRMSprop(_Textbook):
         return w - step * g, {"mean_square": ms}, info
 
 
+class TextbookNadam(_Textbook):
+    """Nadam, Dozat (ICLR workshop 2016), Algorithm 2, with the warming momentum
+    schedule `mu_t = b1*(1 - 0.5*0.96**(t*psi))`, psi = 0.004 (= 1/250):
+
+    ```
+    g_hat = g/(1 - prod_{i<=t} mu_i)
+    m = b1*m + (1 - b1)*g;          m_hat = m/(1 - prod_{i<=t+1} mu_i)
+    v = b2*v + (1 - b2)*g**2;       v_hat = v/(1 - b2**t)
+    m_bar = (1 - mu_t)*g_hat + mu_{t+1}*m_hat
+    theta <- theta - lr*m_bar/(sqrt(v_hat) + eps)
+    ```
+
+    Keras writes the schedule as `0.96**t` (psi = 1), which saturates within about
+    100 steps; with psi = 0.004, mu_t stays near b1/2 for thousands of steps
+    (torch's `NAdam` is this algorithm). Defaults learning_rate 0.001, b1 0.9,
+    b2 0.999, eps 1e-8, psi 0.004 (`momentum_decay`).
+    """
+
+    public_name = "Nadam"
+    mirrors = "Nadam"
+    keras_names = {
+        "learning_rate": "learning_rate",
+        "beta_1": "beta_1",
+        "beta_2": "beta_2",
+        "epsilon": "epsilon",
+    }
+    formula = {
+        "epsilon": "outside sqrt(v_hat), 1e-8",
+        "momentum schedule": "mu_t = b1*(1 - 0.5*0.96**(0.004*t)) (Dozat)",
+        "bias correction": "running product of mu_t for m and g, 1 - b2**t for v",
+    }
+    _hyperparameters = ("beta_1", "beta_2", "epsilon", "momentum_decay")
+    _defaults = {
+        "learning_rate": 0.001,
+        "beta_1": 0.9,
+        "beta_2": 0.999,
+        "epsilon": 1e-8,
+        "momentum_decay": 0.004,
+    }
+
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        momentum_decay=0.004,
+    ):
+        super().__init__(learning_rate)
+        self.beta_1 = self.check("beta_1", beta_1, minimum=0.0, below=1.0)
+        self.beta_2 = self.check("beta_2", beta_2, minimum=0.0, below=1.0)
+        self.epsilon = self.check("epsilon", epsilon, minimum=0.0)
+        self.momentum_decay = self.check("momentum_decay", momentum_decay, minimum=0.0)
+
+    def _init_slots(self, w, ctx):
+        del ctx
+        return {
+            "m": np.zeros_like(w),
+            "v": np.zeros_like(w),
+            "mu_product": np.ones_like(w),
+        }
+
+    def _update(self, g, w, slots, ctx):
+        b1, b2, psi = ctx.hp["beta_1"], ctx.hp["beta_2"], ctx.hp["momentum_decay"]
+        mu_t = b1 * (1 - 0.5 * ctx.pow(0.96, ctx.t * psi))
+        mu_next = b1 * (1 - 0.5 * ctx.pow(0.96, (ctx.t + 1) * psi))
+        prod = slots["mu_product"] * mu_t
+        g_hat = g / (1 - prod)
+        m = b1 * slots["m"] + (1 - b1) * g
+        m_hat = m / (1 - prod * mu_next)
+        v = b2 * slots["v"] + (1 - b2) * g**2
+        v_hat = v / (1 - ctx.pow(b2))
+        m_bar = (1 - mu_t) * g_hat + mu_next * m_hat
+        denom = np.sqrt(v_hat) + ctx.hp["epsilon"]
+        info = {}
+        if ctx.internals:
+            info = {"first_moment": m, "second_moment": v, "step_size": ctx.lr / denom}
+        new = {"m": m, "v": v, "mu_product": prod}
+        return w - ctx.lr * m_bar / denom, new, info
+
+
 class TextbookLion(_Textbook):
     """Lion, Chen et al. (NeurIPS 2023), Algorithm 2.
 
@@ -269,5 +351,6 @@ TEXTBOOK_OPTIMIZERS: tuple[type[FlavourOptimizer], ...] = (
     TextbookAdamW,
     TextbookAdagrad,
     TextbookRMSprop,
+    TextbookNadam,
     TextbookLion,
 )
