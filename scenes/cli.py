@@ -90,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "what",
         nargs="?",
-        choices=("surfaces", "optimizers", "schedules", "all"),
+        choices=("surfaces", "optimizers", "schedules", "flavours", "all"),
         default="all",
     )
 
@@ -341,6 +341,15 @@ def _cmd_list(args) -> None:
         print("\nLearning-rate schedules (inside learning_rate=...):")
         for name in schedules.SCHEDULES:
             print(f"  {name}")
+    if args.what in ("flavours", "all"):
+        from simulator.optimizers.flavours import FLAVOUR_OPTIMIZERS, FLAVOURS
+
+        print("\nFlavours (prefix the text; their own names and defaults):")
+        for prefix, classes in FLAVOUR_OPTIMIZERS.items():
+            print(f"  {prefix}: {FLAVOURS[prefix].source}")
+            for cls in classes:
+                args_text = ", ".join(f"{k}={v!r}" for k, v in cls._defaults.items())
+                print(f"    {prefix}:{cls.public_name}({args_text})")
 
 
 def _say(args, paths) -> None:

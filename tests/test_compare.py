@@ -205,3 +205,18 @@ def test_gallery_flavour_entries(tmp_path):
         assert config["steps"] == 60
         assert config["compare"]["reference"].endswith("· Keras")
         assert caption
+
+
+def test_list_flavours_shows_each_framework_defaults(capsys):
+    from scenes.cli import main
+
+    assert main(["list", "flavours"]) == 0
+    out = capsys.readouterr().out
+    assert "torch:RMSprop(lr=0.01, alpha=0.99, eps=1e-08" in out
+    assert "optax:adagrad(learning_rate=0.001, initial_accumulator_value=0.1" in out
+    assert (
+        "textbook:Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-08)"
+        in out
+    )
+    for text in (line.strip() for line in out.splitlines() if line.startswith("    ")):
+        assert parse(text).to_text().startswith(text.split("(")[0])
