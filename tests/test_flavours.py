@@ -118,6 +118,19 @@ def test_hyperparameter_arrays_batch_like_separate_runs(cls):
         assert key in res.internals
 
 
+def test_array_betas_batch_and_write_parseable_text():
+    betas = (np.array([[0.9], [0.5]]), 0.999)
+    opt = parse("torch:Adam(lr=0.01)")
+    opt = type(opt)(lr=0.01, betas=betas)
+    assert opt.to_text() == "torch:Adam(lr=0.01, betas=([[0.9], [0.5]], 0.999))"
+    again = parse(opt.to_text())
+    starts = np.array([[[-1.0, 0.8], [0.4, -0.6]]])
+    a, _ = _run(opt, starts, _bowl, 10)
+    b, _ = _run(again, starts, _bowl, 10)
+    assert np.array_equal(a, b)
+    assert a.shape == (10, 2, 2, 2)
+
+
 def test_flavour_recorded_in_trace_metadata_and_legend(tmp_path):
     trace = simulate("rosenbrock", "torch:Adam(lr=0.01)", starts=[[-1.0, 1.0]], steps=5)
     meta = trace.metadata["optimizer"]

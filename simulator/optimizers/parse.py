@@ -5,10 +5,12 @@ from __future__ import annotations
 import ast
 import difflib
 import inspect
+import keyword
 import re
 from typing import Any
 
 from simulator.optimizers.base import Optimizer
+from simulator.optimizers.flavours import FLAVOURS, flavour_registry
 
 __all__ = ["get", "parse"]
 
@@ -218,13 +220,11 @@ def _flavour_prefix(text: str) -> tuple[dict[str, type] | None, str, str]:
     `(None, text, "")`: Keras's own registry.
     """
     match = _PREFIX.match(text)
-    if match is None:
+    if match is None or keyword.iskeyword(match.group(1)):  # `lambda: ...` is code
         return None, text, ""
     prefix, rest = match.group(1), text[match.end() :]
     if prefix == "keras":
         return None, rest, ""
-    from simulator.optimizers.flavours import FLAVOURS, flavour_registry
-
     if prefix not in FLAVOURS:
         choices = ["keras", *FLAVOURS]
         raise ValueError(

@@ -24,6 +24,8 @@ def same_value(a: Any, b: Any) -> bool:
         return False
     if isinstance(a, float) and isinstance(b, float | int) and not isinstance(b, bool):
         return a == b or (math.isnan(a) and math.isnan(b))
+    if isinstance(a, tuple) and isinstance(b, tuple):  # torch's betas
+        return len(a) == len(b) and all(map(same_value, a, b))
     return type(a) is type(b) and a == b
 
 
@@ -31,6 +33,9 @@ def value_text(value: Any) -> str:
     """An argument as literal text `parse` reads back (arrays as lists)."""
     if isinstance(value, np.ndarray):
         return repr(value.tolist())
+    if isinstance(value, tuple):  # torch's betas, possibly holding arrays
+        inner = ", ".join(value_text(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
     if hasattr(value, "to_text"):
         return value.to_text()
     return repr(value)
