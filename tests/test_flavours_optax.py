@@ -51,7 +51,10 @@ CASES = [
     ("adagrad", {"learning_rate": 0.1}),
     ("adagrad", {"learning_rate": 0.1, "initial_accumulator_value": 0.0, "eps": 1e-10}),
     ("nadam", {"learning_rate": 0.01}),
-    ("nadam", {"learning_rate": 0.01, "b1": 0.85, "eps": 1e-6}),
+    (
+        "nadam",
+        {"learning_rate": 0.01, "b1": 0.85, "b2": 0.99, "eps": 1e-6, "eps_root": 1e-9},
+    ),
     ("lion", {"learning_rate": 0.001}),
     ("lion", {"learning_rate": 0.002, "b1": 0.95, "b2": 0.98, "weight_decay": 0.0}),
     ("adamax", {"learning_rate": 0.01}),
