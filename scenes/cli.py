@@ -59,6 +59,12 @@ EXAMPLES = {
     "video": (
         "optiscape video --scene NesterovLookahead --quality low --out nesterov.mp4"
     ),
+    "compare": (
+        "optiscape compare --optimizer Adam --flavours keras,torch,optax,textbook \\\n"
+        "      --surface rosenbrock --learning-rate 0.05 --out adam_flavours.png\n"
+        '  optiscape compare --optimizer "RMSprop(momentum=0.5)" --same-args \\\n'
+        "      --flavours keras,torch,optax --surface himmelblau --out rms.png"
+    ),
 }
 
 
@@ -105,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "what",
         nargs="?",
-        choices=("surfaces", "optimizers", "schedules", "all"),
+        choices=("surfaces", "optimizers", "schedules", "flavours", "all"),
         default="all",
     )
 
@@ -293,7 +299,55 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--quick", action="store_true", help="fewer seeds and epochs (for tests)"
     )
+    _compare_parser(add)
     return parser
+
+
+# ------------------------------------------------------------------ compare
+def _compare_parser(add) -> None:
+    p = add(
+        "compare",
+        "Race one optimizer's flavours (Keras, torch, optax, textbook, article): "
+        "paths, distance to Keras per step and a table of formula differences.",
+    )
+    p.add_argument("--optimizer", "-o", required=True, help="Keras text, e.g. Adam")
+    p.add_argument(
+        "--flavours",
+        default="keras,torch,optax,textbook",
+        help="comma-separated: keras, torch, optax, textbook, article",
+    )
+    p.add_argument("--surface", "-s", required=True)
+    p.add_argument("--learning-rate", type=float, help="one lr for every flavour")
+    p.add_argument(
+        "--same-args",
+        action="store_true",
+        help="match names: give each flavour Keras's values (alpha <- rho, ...) "
+        "instead of its own defaults",
+    )
+    p.add_argument("--steps", "-n", type=int, default=200)
+    p.add_argument("--start", action="append", metavar="X,Y")
+    p.add_argument("--out", default="compare.png", help=".png, .svg or .pdf")
+
+
+def _cmd_compare(args) -> None:
+    from scenes.compare import compare
+
+    _check_out(args.out)
+    flavours = [f.strip() for f in args.flavours.split(",") if f.strip()]
+    _say(
+        args,
+        compare(
+            args.optimizer,
+            flavours,
+            args.surface,
+            args.out,
+            learning_rate=args.learning_rate,
+            match="names" if args.same_args else "defaults",
+            starts=_starts(args),
+            steps=args.steps,
+            progress=not args.quiet,
+        ),
+    )
 
 
 def _point(text: str) -> list[float]:
@@ -386,6 +440,15 @@ def _cmd_list(args) -> None:
         print("\nLearning-rate schedules (inside learning_rate=...):")
         for name in schedules.SCHEDULES:
             print(f"  {name}")
+    if args.what in ("flavours", "all"):
+        from simulator.optimizers.flavours import FLAVOUR_OPTIMIZERS, FLAVOURS
+
+        print("\nFlavours (prefix the text; their own names and defaults):")
+        for prefix, classes in FLAVOUR_OPTIMIZERS.items():
+            print(f"  {prefix}: {FLAVOURS[prefix].source}")
+            for cls in classes:
+                args_text = ", ".join(f"{k}={v!r}" for k, v in cls._defaults.items())
+                print(f"    {prefix}:{cls.public_name}({args_text})")
 
 
 def _say(args, paths) -> None:
@@ -659,6 +722,7 @@ COMMANDS = {
     "render": _cmd_render,
     "gallery": _cmd_gallery,
     "video": _cmd_video,
+    "compare": _cmd_compare,
 }
 
 

@@ -147,7 +147,7 @@ def render_gallery(out: Path, *, quick: bool = False, progress: bool = True) -> 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     entries = []
-    jobs = ["races", "glyphs", "sweep", "fate", "moons", "manim"]
+    jobs = ["races", "glyphs", "sweep", "fate", "moons", "flavours", "manim"]
     bar = tqdm(jobs, desc="gallery", disable=not progress)
     for job in bar:
         bar.set_postfix_str(job)
@@ -263,6 +263,8 @@ def render_gallery(out: Path, *, quick: bool = False, progress: bool = True) -> 
             from scenes.manim.gallery import render_manim_gallery
 
             entries.extend(render_manim_gallery(out, quick=quick))
+        elif job == "flavours":
+            entries += _flavour_entries(out, quick)
         else:
             files = render_article(
                 out / "moons",
@@ -289,6 +291,35 @@ def render_gallery(out: Path, *, quick: bool = False, progress: bool = True) -> 
             )
         plt.close("all")
     return _write_index(out, entries)
+
+
+def _flavour_entries(out: Path, quick: bool) -> list[dict]:
+    """Flavour races (Adam, RMSprop, Adagrad, Nesterov SGD) and the moons runs."""
+    from scenes.compare import (
+        moons_comparison,
+        render_flavour_gallery,
+        render_moons_comparison,
+    )
+
+    entries = [
+        _entry(title, files, caption, out)
+        for title, files, caption in render_flavour_gallery(out, quick=quick)
+    ]
+    result = moons_comparison(
+        seeds=(0, 1) if quick else (0, 1, 2), epochs=5 if quick else None
+    )
+    files = render_moons_comparison(result, out / "moons" / "moons_flavours.png")
+    entries.append(
+        _entry(
+            "The article's moons trainings as PyTorch and the textbook define them",
+            files,
+            "Same initial weights and batches as Keras; each legend gives the "
+            "largest distance from Keras's loss curve in decades (log10), over "
+            "epochs and seeds.",
+            out,
+        )
+    )
+    return entries
 
 
 def _sidecar(image: str) -> str:

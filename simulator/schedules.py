@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.optimizers.base import keras_pow
+from simulator.numerics import keras_pow
 
 __all__ = [
     "SCHEDULES",

@@ -10,6 +10,7 @@ from simulator.optimizers.adamax import Adamax
 from simulator.optimizers.adamw import AdamW
 from simulator.optimizers.base import Optimizer, OptState, StepResult, VarContext
 from simulator.optimizers.ftrl import Ftrl
+from simulator.optimizers.keras_pipeline import KerasOptimizer
 from simulator.optimizers.lamb import Lamb
 from simulator.optimizers.lion import Lion
 from simulator.optimizers.muon import Muon
@@ -20,7 +21,7 @@ from simulator.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from simulator.optimizers.sgd import SGD
 
 #: Every optimizer class, in Keras's `ALL_OBJECTS` spirit.
-ALL_OPTIMIZERS: tuple[type[Optimizer], ...] = (
+ALL_OPTIMIZERS: tuple[type[KerasOptimizer], ...] = (
     SGD,
     RMSprop,
     Adam,
@@ -51,6 +52,7 @@ __all__ = [
     "AdamW",
     "Adamax",
     "Ftrl",
+    "KerasOptimizer",
     "Lamb",
     "Lion",
     "Muon",

@@ -6,12 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from simulator.optimizers.base import Optimizer, check_float_hyperparameter
+from simulator.optimizers.keras_pipeline import KerasOptimizer
+from simulator.optimizers.validation import check_float_hyperparameter
 
 __all__ = ["Adagrad"]
 
 
-class Adagrad(Optimizer):
+class Adagrad(KerasOptimizer):
     """Optimizer that implements the Adagrad algorithm (Keras 3 exact).
 
     ```
@@ -58,10 +59,19 @@ class Adagrad(Optimizer):
         **kwargs: Any,
     ):
         super().__init__(
-            learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
-            use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor,
-            gradient_accumulation_steps, name, **kwargs,
-        )  # fmt: skip
+            learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            use_ema=use_ema,
+            ema_momentum=ema_momentum,
+            ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            name=name,
+            **kwargs,
+        )
         self.initial_accumulator_value = check_float_hyperparameter(
             "initial_accumulator_value", initial_accumulator_value
         )

@@ -6,12 +6,14 @@ from typing import Any
 
 import numpy as np
 
-from simulator.optimizers.base import Optimizer, check_float_hyperparameter
+from simulator.numerics import keras_pow
+from simulator.optimizers.keras_pipeline import KerasOptimizer
+from simulator.optimizers.validation import check_float_hyperparameter
 
 __all__ = ["Ftrl"]
 
 
-class Ftrl(Optimizer):
+class Ftrl(KerasOptimizer):
     """Optimizer that implements the FTRL algorithm (Keras 3 exact).
 
     With `p = learning_rate_power` (<= 0), `l1`, `l2`, `l2s` (shrinkage), `beta`:
@@ -82,10 +84,19 @@ class Ftrl(Optimizer):
         **kwargs: Any,
     ):
         super().__init__(
-            learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
-            use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor,
-            gradient_accumulation_steps, name, **kwargs,
-        )  # fmt: skip
+            learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            use_ema=use_ema,
+            ema_momentum=ema_momentum,
+            ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            name=name,
+            **kwargs,
+        )
         checks = [
             (
                 "initial_accumulator_value",
@@ -164,6 +175,4 @@ class Ftrl(Optimizer):
 
 def _libm_pow_array(base: np.ndarray, exponent: Any) -> np.ndarray:
     """Elementwise glibc pow (XLA's float64 pow) for a state array."""
-    from simulator.optimizers.base import keras_pow
-
     return keras_pow(base, np.broadcast_to(exponent, np.shape(base)), base.dtype)

@@ -6,12 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from simulator.optimizers.base import Optimizer, check_float_hyperparameter
+from simulator.optimizers.keras_pipeline import KerasOptimizer
+from simulator.optimizers.validation import check_float_hyperparameter
 
 __all__ = ["Lion"]
 
 
-class Lion(Optimizer):
+class Lion(KerasOptimizer):
     """Optimizer that implements the Lion algorithm (Keras 3 exact).
 
     ```
@@ -54,10 +55,19 @@ class Lion(Optimizer):
         **kwargs: Any,
     ):
         super().__init__(
-            learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
-            use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor,
-            gradient_accumulation_steps, name, **kwargs,
-        )  # fmt: skip
+            learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            use_ema=use_ema,
+            ema_momentum=ema_momentum,
+            ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            name=name,
+            **kwargs,
+        )
         self.beta_1 = check_float_hyperparameter("beta_1", beta_1)
         self.beta_2 = check_float_hyperparameter("beta_2", beta_2)
         if np.any(np.asarray(self.beta_1) <= 0) or np.any(np.asarray(self.beta_1) > 1):

@@ -6,16 +6,14 @@ from typing import Any
 
 import numpy as np
 
-from simulator.optimizers.base import (
-    Optimizer,
-    check_float_hyperparameter,
-    keras_pow,
-)
+from simulator.numerics import keras_pow
+from simulator.optimizers.keras_pipeline import KerasOptimizer
+from simulator.optimizers.validation import check_float_hyperparameter
 
 __all__ = ["Nadam"]
 
 
-class Nadam(Optimizer):
+class Nadam(KerasOptimizer):
     """Optimizer that implements the Nadam algorithm (Keras 3 exact).
 
     One optimizer-wide product `P` (starts at 1) is updated once per real step,
@@ -73,10 +71,19 @@ class Nadam(Optimizer):
         **kwargs: Any,
     ):
         super().__init__(
-            learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
-            use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor,
-            gradient_accumulation_steps, name, **kwargs,
-        )  # fmt: skip
+            learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            use_ema=use_ema,
+            ema_momentum=ema_momentum,
+            ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            name=name,
+            **kwargs,
+        )
         self.beta_1 = check_float_hyperparameter("beta_1", beta_1)
         self.beta_2 = check_float_hyperparameter("beta_2", beta_2)
         self.epsilon = check_float_hyperparameter("epsilon", epsilon)

@@ -5,9 +5,12 @@ from __future__ import annotations
 import ast
 import difflib
 import inspect
+import keyword
+import re
 from typing import Any
 
 from simulator.optimizers.base import Optimizer
+from simulator.optimizers.flavours import FLAVOURS, flavour_registry
 
 __all__ = ["get", "parse"]
 
@@ -19,6 +22,8 @@ _SCHEDULE_PREFIXES = (
     "optimizers.schedules.",
     "schedules.",
 )
+# A flavour prefix: `torch:`, `optax:`, `textbook:`, `article:` (or `keras:`).
+_PREFIX = re.compile(r"([A-Za-z_]\w*)\s*:\s*")
 
 
 def _registry() -> dict[str, type[Optimizer]]:
@@ -45,6 +50,12 @@ def _typo_distance(a: str, b: str) -> int:
             row.append(cost)
         rows.append(row)
     return rows[-1][-1]
+
+
+def _call_name(cls: type) -> str:
+    """`Adam`, or `torch:Adam` for a flavour class (as the user wrote it)."""
+    flavour = getattr(cls, "flavour", None)
+    return f"{flavour.prefix}:{cls.public_name}" if flavour else cls.__name__
 
 
 def _suggest(word: str, choices: list[str]) -> str:
@@ -84,10 +95,18 @@ def _strip(name: str, prefixes: tuple[str, ...]) -> str:
 
 
 class _Builder:
-    """Turns a validated call tree into objects; refuses anything but literals."""
+    """Turns a validated call tree into objects; refuses anything but literals.
 
-    def __init__(self, text: str):
+    `registry` is the optimizer names the call may use (Keras's by default, a
+    flavour's after a prefix such as `torch:`).
+    """
+
+    def __init__(
+        self, text: str, registry: dict[str, type] | None = None, prefix: str = ""
+    ):
         self.text = text
+        self.registry = registry
+        self.prefix = prefix
 
     def refuse(self, what: str, node: ast.AST) -> ValueError:
         return ValueError(
@@ -141,14 +160,15 @@ class _Builder:
                 f"{', '.join(schedules)}."
             )
         else:
-            registry = _registry()
+            registry = self.registry or _registry()
             opt_name = _strip(name, _OPTIMIZER_PREFIXES)
             cls = registry.get(opt_name) or {
                 k.lower(): v for k, v in registry.items()
             }.get(opt_name.lower())
             if cls is None:
                 raise ValueError(
-                    f"Unknown optimizer '{name}'.{_suggest(opt_name, list(registry))} "
+                    f"Unknown optimizer '{self.prefix}{name}'."
+                    f"{_suggest(opt_name, list(registry))} "
                     f"Available: {', '.join(registry)}."
                 )
             kind = "optimizer"
@@ -168,29 +188,50 @@ class _Builder:
                 raise self.refuse("**kwargs", kw.value)
             if kw.arg not in names and kw.arg != "decay":
                 raise ValueError(
-                    f"{cls.__name__}() got an unexpected argument '{kw.arg}'."
+                    f"{_call_name(cls)}() got an unexpected argument '{kw.arg}'."
                     f"{_suggest(kw.arg, names)} Arguments: {', '.join(names)}."
                 )
             if kw.arg in kwargs:
-                raise ValueError(f"{cls.__name__}() got argument '{kw.arg}' twice.")
+                raise ValueError(f"{_call_name(cls)}() got argument '{kw.arg}' twice.")
             kwargs[kw.arg] = self.value(kw.value)
         if len(args) > len(names):
             raise ValueError(
-                f"{cls.__name__}() takes at most {len(names)} positional arguments "
+                f"{_call_name(cls)}() takes at most {len(names)} positional arguments "
                 f"({', '.join(names)}); received {len(args)}."
             )
         for pos_name in names[: len(args)]:
             if pos_name in kwargs:
                 raise ValueError(
-                    f"{cls.__name__}() got argument '{pos_name}' both by position "
+                    f"{_call_name(cls)}() got argument '{pos_name}' both by position "
                     "and by keyword."
                 )
         try:
             return cls(*args, **kwargs)
         except TypeError as exc:  # e.g. a list where a number belongs
             raise ValueError(
-                f"Invalid arguments for {kind} {cls.__name__}: {exc}"
+                f"Invalid arguments for {kind} {_call_name(cls)}: {exc}"
             ) from None
+
+
+def _flavour_prefix(text: str) -> tuple[dict[str, type] | None, str, str]:
+    """Splits `torch:Adam(...)` into the torch registry and `Adam(...)`.
+
+    Returns `(registry, rest, "torch:")`; no prefix or `keras:` gives
+    `(None, text, "")`: Keras's own registry.
+    """
+    match = _PREFIX.match(text)
+    if match is None or keyword.iskeyword(match.group(1)):  # `lambda: ...` is code
+        return None, text, ""
+    prefix, rest = match.group(1), text[match.end() :]
+    if prefix == "keras":
+        return None, rest, ""
+    if prefix not in FLAVOURS:
+        choices = ["keras", *FLAVOURS]
+        raise ValueError(
+            f"Unknown flavour prefix '{prefix}:' in {text!r}."
+            f"{_suggest(prefix, choices)} Available: {', '.join(choices)}."
+        )
+    return flavour_registry(prefix), rest, f"{prefix}:"
 
 
 def parse(text: str) -> Optimizer:
@@ -198,6 +239,9 @@ def parse(text: str) -> Optimizer:
 
     Accepts positional and keyword arguments, `keras.optimizers.` prefixes and
     nested schedules (`"Adam(learning_rate=CosineDecay(0.05, 150, alpha=0.1))"`).
+    A flavour prefix selects another framework's rule and names:
+    `"torch:Adam(lr=0.05, betas=(0.8, 0.99))"`, `"optax:adam(0.05)"`,
+    `"textbook:Adam()"`, `"article:Adagrad(0.1)"`.
     The text is parsed with `ast`; only literals and whitelisted calls are
     accepted and nothing is evaluated.
 
@@ -215,8 +259,9 @@ def parse(text: str) -> Optimizer:
             f"Optimizer text is too long ({len(stripped)} characters; the limit is "
             f"{MAX_LENGTH})."
         )
+    registry, body_text, prefix = _flavour_prefix(stripped)
     try:
-        tree = ast.parse(stripped, mode="eval")
+        tree = ast.parse(body_text, mode="eval")
     except SyntaxError as exc:
         raise ValueError(
             f"Could not parse optimizer text {stripped!r}: {exc.msg} "
@@ -227,10 +272,12 @@ def parse(text: str) -> Optimizer:
             f"Optimizer text {stripped[:60]!r}... is nested too deeply."
         ) from None
     body = tree.body
-    builder = _Builder(stripped)
+    builder = _Builder(body_text, registry, prefix)
     if isinstance(body, ast.Name | ast.Attribute):
         name = _dotted(body)
         if name is not None:
+            if registry is not None:
+                return _lookup(name, registry)()
             return get(_strip(name, _OPTIMIZER_PREFIXES))
     if not isinstance(body, ast.Call):
         raise ValueError(
@@ -255,14 +302,14 @@ def get(identifier: Any) -> Optimizer:
         cls = _lookup(str(identifier["class_name"]))
         return cls(**dict(identifier.get("config", {})))
     if isinstance(identifier, str):
-        if "(" in identifier:
+        if "(" in identifier or ":" in identifier:
             return parse(identifier)
         return _lookup(identifier.strip())()
     raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}")
 
 
-def _lookup(name: str) -> type[Optimizer]:
-    registry = _registry()
+def _lookup(name: str, registry: dict[str, type] | None = None) -> type[Optimizer]:
+    registry = registry or _registry()
     by_lower = {k.lower(): v for k, v in registry.items()}
     cls = by_lower.get(_strip(name, _OPTIMIZER_PREFIXES).lower())
     if cls is None:

@@ -6,12 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from simulator.optimizers.base import Optimizer, check_float_hyperparameter
+from simulator.optimizers.keras_pipeline import KerasOptimizer
+from simulator.optimizers.validation import check_float_hyperparameter
 
 __all__ = ["RMSprop"]
 
 
-class RMSprop(Optimizer):
+class RMSprop(KerasOptimizer):
     """Optimizer that implements the RMSprop algorithm (Keras 3 exact).
 
     With `rho`, `mu = momentum`, `eps = epsilon` and learning rate `lr`:
@@ -71,10 +72,19 @@ class RMSprop(Optimizer):
         **kwargs: Any,
     ):
         super().__init__(
-            learning_rate, weight_decay, clipnorm, clipvalue, global_clipnorm,
-            use_ema, ema_momentum, ema_overwrite_frequency, loss_scale_factor,
-            gradient_accumulation_steps, name, **kwargs,
-        )  # fmt: skip
+            learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            use_ema=use_ema,
+            ema_momentum=ema_momentum,
+            ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            name=name,
+            **kwargs,
+        )
         self.rho = check_float_hyperparameter("rho", rho)
         self.momentum = check_float_hyperparameter("momentum", momentum)
         self.epsilon = check_float_hyperparameter("epsilon", epsilon)

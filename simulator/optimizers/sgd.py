@@ -6,12 +6,14 @@ from typing import Any
 
 import numpy as np
 
-from simulator.optimizers.base import Optimizer, VarContext, check_float_hyperparameter
+from simulator.optimizers.keras_pipeline import KerasOptimizer
+from simulator.optimizers.state import VarContext
+from simulator.optimizers.validation import check_float_hyperparameter
 
 __all__ = ["SGD"]
 
 
-class SGD(Optimizer):
+class SGD(KerasOptimizer):
     """Optimizer that implements gradient descent with momentum (Keras 3 exact).
 
     Update rule for a variable `w` with gradient `g` (`mu = momentum`):

@@ -1,0 +1,58 @@
+"""The internals dict every optimizer returns: one vocabulary, built in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["collect_internals"]
+
+
+def collect_internals(
+    w_in: list[np.ndarray],
+    w_out: list[np.ndarray],
+    g_used: list[np.ndarray],
+    per_var: list[dict[str, Any]],
+    lr: np.ndarray,
+    batch_shape: tuple[int, ...],
+) -> dict[str, Any]:
+    """Builds the shared internals from one step's inputs, outputs and rule internals.
+
+    Args:
+        w_in: parameters passed in (where the gradient was evaluated), `(*B, *var)`.
+        w_out: parameters after the step.
+        g_used: the processed gradient the rule used.
+        per_var: the rule's own internals per variable (missing ones become NaN).
+        lr: the learning rate in force, broadcastable to `B`.
+        batch_shape: `B`.
+
+    Returns:
+        `learning_rate` (B), `grad_position`, `gradient`, `update` (`w_out - w_in`),
+        `effective_lr` (`-update/gradient`, NaN where the gradient is 0) and every
+        rule internal, each a tuple aligned with the variables.
+    """
+    out: dict[str, Any] = {
+        "learning_rate": np.broadcast_to(lr, batch_shape),
+        "grad_position": tuple(w_in),
+        "gradient": tuple(g_used),
+    }
+    updates = tuple(b - a for a, b in zip(w_in, w_out, strict=True))
+    out["update"] = updates
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["effective_lr"] = tuple(
+            np.where(g != 0, -u / np.where(g != 0, g, 1), np.nan)
+            for u, g in zip(updates, g_used, strict=True)
+        )
+    keys: list[str] = []
+    for info in per_var:
+        keys.extend(k for k in info if k not in keys)
+    for key in keys:
+        if key == "trust_ratio" or key.endswith("_scalar"):
+            out[key] = tuple(info.get(key) for info in per_var)
+        else:
+            out[key] = tuple(
+                info.get(key, np.full_like(w, np.nan))
+                for info, w in zip(per_var, w_in, strict=True)
+            )
+    return out
