@@ -189,11 +189,13 @@ def plan_chunks(
     workers: int,
     chunks: int | None,
     unit: str,
+    min_particles: int = MIN_CHUNK_PARTICLES,
 ) -> list[tuple[int, int]]:
     """`[(lo, hi), ...]` ranges covering `units` grid units.
 
     Automatic size: `ceil(units / (CHUNKS_PER_WORKER * workers))`, at least
-    `MIN_CHUNK_PARTICLES` particles, at most what fits `limit` bytes.
+    `min_particles` particles (default `MIN_CHUNK_PARTICLES`), at most what
+    fits `limit` bytes.
 
     Args:
         units: grid units (sweep points, fate-map rows, study points).
@@ -203,6 +205,7 @@ def plan_chunks(
         workers: worker threads.
         chunks: units per chunk given by the user (None: automatic).
         unit: what a unit is, for messages.
+        min_particles: smallest automatic chunk in particles (or trainings).
 
     Raises:
         MemoryLimitError: `chunks` units would exceed `limit`.
@@ -220,7 +223,7 @@ def plan_chunks(
         size = chunks
     else:
         size = math.ceil(units / (CHUNKS_PER_WORKER * workers))
-        size = max(size, math.ceil(MIN_CHUNK_PARTICLES / max(particles_per_unit, 1)))
+        size = max(size, math.ceil(min_particles / max(particles_per_unit, 1)))
         size = min(size, fit)
     size = max(1, min(size, units))
     return [(lo, min(lo + size, units)) for lo in range(0, units, size)]
