@@ -188,6 +188,7 @@ def render_spec(
             spec.steps,
             fixed=sw["fixed"],
             progress=progress,
+            client=spec.scheduler,
             **common,
         )
         return render_sweep(
@@ -206,6 +207,7 @@ def render_spec(
         spec.steps,
         resolution=fa["resolution"],
         tolerance=fa["tolerance"],
+        client=spec.scheduler,
         **common,
     )
     return render_fate(

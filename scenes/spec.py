@@ -18,7 +18,16 @@ KINDS = ("race", "sweep", "fate")
 _SECTIONS = {
     "scene": {"kind", "title", "out", "formats"},
     "surface": {"name", "expression", "view"},
-    "run": {"steps", "starts", "noise", "seed", "dtype", "record_every", "bound"},
+    "run": {
+        "steps",
+        "starts",
+        "noise",
+        "seed",
+        "dtype",
+        "record_every",
+        "bound",
+        "scheduler",
+    },
     "optimizers": {"text", "label"},
     "render": {
         "glyphs",
@@ -53,6 +62,7 @@ class SceneSpec:
     dtype: str = "float64"
     record_every: int = 1
     bound: Any = None
+    scheduler: str | None = None
     optimizers: list[dict[str, str]] = field(default_factory=list)
     title: str | None = None
     out: str | None = None
@@ -218,6 +228,14 @@ def parse_spec(data: dict[str, Any], source: str = "<spec>") -> SceneSpec:
             if not isinstance(b, list)
             else (check.view("[run] bound", b))
         )
+    if "scheduler" in run:
+        # Checked when the run starts (`simulator.cluster.connect`): "local:N"
+        # or a Dask scheduler address; races run in process.
+        spec.scheduler = check.str("[run] scheduler", run["scheduler"])
+        if kind == "race":
+            raise check.fail(
+                "[run] scheduler", "applies to sweep and fate scenes, not races"
+            )
     if "title" in scene:
         spec.title = check.str("[scene] title", scene["title"])
     if "out" in scene:
