@@ -428,6 +428,7 @@ def _sweep_chunk(task: dict) -> tuple[dict, dict]:
     """
     from simulator import cluster
 
+    cluster.tune_worker_allocator()
     lo, hi = task["range"]
     starts = task["starts"]
     S = starts.shape[:-1]
@@ -703,6 +704,7 @@ def _fate_chunk(task: dict) -> tuple[dict, dict]:
     """Rows `[lo, hi)` of a fate map: `(arrays (hi - lo, W, ...), meta)`."""
     from simulator import cluster
 
+    cluster.tune_worker_allocator()
     lo, hi = task["range"]
     starts = task["starts"]
     W = starts.shape[1]

@@ -305,6 +305,9 @@ def _study_chunk(task: dict) -> tuple[dict, dict]:
     Returns:
         `({"loss": (p, S, E), "accuracy": (p, S, E)}, shared fit metadata)`.
     """
+    from simulator import cluster
+
+    cluster.tune_worker_allocator()
     opts = [cls(learning_rate=lr, **base) for cls, base, lr in task["points"]]
     many = fit_many(
         opts,
