@@ -150,7 +150,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", default="race.png", help=".png, .svg or .pdf")
 
-    p = add("sweep", "Sweep two hyperparameters and plot a heatmap.")
+    p = add(
+        "sweep",
+        "Sweep hyperparameters: a heatmap for two (small multiples for three, a "
+        "slice plot for one).",
+    )
     run_args(p, many=False)
     p.add_argument("--optimizer", "-o", required=True, help="name (SGD) or Keras text")
     p.add_argument(
@@ -372,12 +376,19 @@ def _cmd_sweep(args) -> None:
         progress=not args.quiet,
         **_scheduler_kwargs(args),
     )
-    _say(args, render_sweep(result, args.out, metric=args.metric))
-    if args.slices:
+    if len(result.axes) == 3:  # one heatmap per value of the third axis
+        from scenes.study import render_sweep_small_multiples
+
+        _say(args, render_sweep_small_multiples(result, args.out, metric=args.metric))
+    elif len(result.axes) == 2:
+        _say(args, render_sweep(result, args.out, metric=args.metric))
+    if args.slices or len(result.axes) == 1:
         from scenes.study import render_sweep_slices
 
         stem = Path(args.out).with_suffix("")
         slices = stem.with_name(stem.name + "_slices" + Path(args.out).suffix)
+        if len(result.axes) == 1:  # a single axis: the slice plot is the figure
+            slices = Path(args.out)
         metric = "steps" if args.metric == "steps" else "final_loss"
         _say(args, render_sweep_slices(result, slices, metric=metric))
 

@@ -1,4 +1,4 @@
-"""Figures of the moons learning-rate study and sweep slice plots."""
+"""Figures of the moons learning-rate study; sweep slice plots and small multiples."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ __all__ = [
     "plot_sweep_slices",
     "render_study",
     "render_sweep_slices",
+    "render_sweep_small_multiples",
 ]
 
 
@@ -236,13 +237,14 @@ def plot_sweep_slices(result, fig, metric: str = "final_loss") -> list[Axes]:
         y = value.ravel()
         bad = ~np.isfinite(y)
         norm = LogNorm() if _is_geometric(result.axes[other]) else None
+        coloured = len(names) > 1  # one axis: nothing else to colour by
         points = ax.scatter(
             mesh[i].ravel()[~bad],
             y[~bad],
-            c=colour[~bad],
+            c=colour[~bad] if coloured else series_style(0)["color"],
             s=12,
-            cmap=HEATMAP_CMAP,
-            norm=norm,
+            cmap=HEATMAP_CMAP if coloured else None,
+            norm=norm if coloured else None,
         )
         if bad.any():
             ax.scatter(
@@ -254,8 +256,9 @@ def plot_sweep_slices(result, fig, metric: str = "final_loss") -> list[Axes]:
         if _is_geometric(result.axes[name]):
             ax.set_xscale("log")
         ax.set_xlabel(name)
-        bar = fig.colorbar(points, ax=ax, pad=0.01)
-        bar.set_label(other)
+        if coloured:
+            bar = fig.colorbar(points, ax=ax, pad=0.01)
+            bar.set_label(other)
     if metric == "final_loss" and finite.size and finite.min() > 0:
         axes[0].set_yscale("log")
     axes[0].set_ylabel(
@@ -269,9 +272,11 @@ def render_sweep_slices(
 ) -> list[Path]:
     """Slice plots of a sweep into `out` (format from its suffix)."""
     out = Path(out)
-    fig = plt.figure(figsize=(4.2 * len(result.axes) + 1, 3.8), layout="constrained")
+    fig = plt.figure(figsize=(4.2 * len(result.axes) + 2, 3.8), layout="constrained")
     plot_sweep_slices(result, fig, metric)
-    fig.suptitle(f"{result.metadata['optimizer']['text']} on {_surface(result)}")
+    fig.suptitle(
+        f"{result.metadata['optimizer']['text']} on {_surface(result)}", fontsize=9
+    )
     written = save_figure(
         fig,
         out.with_suffix(""),
@@ -285,3 +290,60 @@ def render_sweep_slices(
 
 def _surface(result) -> str:
     return str(result.metadata.get("surface_name", "surface"))
+
+
+def _slice_sweep(result, index: int):
+    """The 2-axis `SweepResult` at `index` of a 3-axis sweep's third axis."""
+    import dataclasses
+
+    names = list(result.axes)
+    arrays = {
+        f.name: getattr(result, f.name)[:, :, index]
+        for f in dataclasses.fields(result)
+        if f.name not in ("axes", "metadata")
+    }
+    axes = {k: result.axes[k] for k in names[:2]}
+    return dataclasses.replace(result, axes=axes, **arrays)
+
+
+def render_sweep_small_multiples(
+    result, out: str | Path, *, metric: str = "final_loss", panels: int = 6, dpi=150
+) -> list[Path]:
+    """Heatmaps of the first two grid axes, one per value of the third (at most
+    `panels`, evenly spaced), in one figure; log axes for geometric values.
+
+    Raises:
+        ValueError: the sweep does not have exactly 3 grid axes.
+    """
+    from scenes.maps import plot_sweep
+
+    if len(result.axes) != 3:
+        raise ValueError(
+            "Small multiples need a sweep over exactly 3 hyperparameters. "
+            f"Received: {list(result.axes)}"
+        )
+    third, values = list(result.axes.items())[2]
+    picks = np.unique(np.linspace(0, len(values) - 1, min(panels, len(values))))
+    picks = picks.round().astype(int)
+    cols = min(3, len(picks))
+    rows = -(-len(picks) // cols)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(5.2 * cols, 4.2 * rows), layout="constrained",
+        squeeze=False,
+    )  # fmt: skip
+    for ax, k in zip(axes.ravel(), picks, strict=False):
+        plot_sweep(_slice_sweep(result, int(k)), ax, metric=metric, title=False)
+        ax.set_title(f"{third} = {values[k]:.6g}")
+    for ax in axes.ravel()[len(picks) :]:
+        ax.set_visible(False)
+    fig.suptitle(f"{result.metadata['optimizer']['text']} on {_surface(result)}")
+    out = Path(out)
+    written = save_figure(
+        fig,
+        out.with_suffix(""),
+        result.metadata,
+        formats=(out.suffix.lstrip(".") or "png",),
+        dpi=dpi,
+    )
+    plt.close(fig)
+    return written
