@@ -62,10 +62,12 @@ def test_a_chunked_fate_map_with_noise_equals_the_single_run():
 
 
 def test_chunk_plan_follows_workers_memory_and_override():
-    # 1000 points of 64 particles, 2 workers: 4 chunks per worker would be 125
-    # points, but a chunk holds at least MIN_CHUNK_PARTICLES = 256 points here.
+    # 1000 points of 64 particles, 2 workers: 4 chunks per worker of 125 points.
     plan = cluster.plan_chunks(1000, 64 * 500, 64, 2**30, 2, None, "points")
-    assert [hi - lo for lo, hi in plan] == [256, 256, 256, 232]
+    assert [hi - lo for lo, hi in plan] == [125] * 8
+    # ... but at least MIN_CHUNK_PARTICLES = 4096 particles (128 points of 32).
+    plan = cluster.plan_chunks(1000, 32 * 500, 32, 2**30, 2, None, "points")
+    assert [hi - lo for lo, hi in plan] == [128] * 7 + [104]
     # The memory cap wins: 100 points fit.
     plan = cluster.plan_chunks(1000, 1000, 64, 100_000, 2, None, "points")
     assert len(plan) == 10
