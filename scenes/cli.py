@@ -521,8 +521,8 @@ def _study_parser(add) -> None:
     p.add_argument(
         "--threshold",
         type=float,
-        default=0.05,
-        help="loss threshold of the epochs-to-threshold heatmap",
+        help="loss threshold of the epochs-to-threshold heatmap "
+        "(default: scenes.study.DEFAULT_THRESHOLD)",
     )
     p.add_argument("--save", metavar="PATH.npz", help="also save the StudyResult")
     p.add_argument("--out", default="study.png", help=".png, .svg or .pdf")
@@ -530,7 +530,7 @@ def _study_parser(add) -> None:
 
 
 def _cmd_study(args) -> None:
-    from scenes.study import render_study
+    from scenes.study import DEFAULT_THRESHOLD, render_study
     from simulator.moons.study import DEFAULT_OPTIMIZERS, lr_study
 
     _check_out(args.out)
@@ -538,8 +538,9 @@ def _cmd_study(args) -> None:
         _check_out(args.save, (".npz",))
     if args.seeds < 1:
         raise UsageError(f"--seeds must be >= 1. Received: {args.seeds}")
-    if not args.threshold > 0:
-        raise UsageError(f"--threshold must be > 0. Received: {args.threshold}")
+    threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+    if not threshold > 0:
+        raise UsageError(f"--threshold must be > 0. Received: {threshold}")
     lrs = _grid([f"lr={args.lr}"])["lr"]
     result = lr_study(
         args.optimizer or DEFAULT_OPTIMIZERS,
@@ -550,7 +551,7 @@ def _cmd_study(args) -> None:
         progress=not args.quiet,
         **_scheduler_kwargs(args),
     )
-    written = render_study(result, args.out, threshold=args.threshold)
+    written = render_study(result, args.out, threshold=threshold)
     if args.save:
         written.append(result.save(args.save))
     _say(args, written)

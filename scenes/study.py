@@ -16,6 +16,7 @@ from scenes.output import save_figure
 from scenes.style import DIVERGED_MARKER, HEATMAP_CMAP, STALLED_COLOR, series_style
 
 __all__ = [
+    "DEFAULT_THRESHOLD",
     "plot_epochs_heatmap",
     "plot_lr_sensitivity",
     "plot_sweep_slices",
@@ -23,6 +24,10 @@ __all__ = [
     "render_sweep_slices",
     "render_sweep_small_multiples",
 ]
+
+
+#: Loss threshold of the epochs-to-threshold heatmap.
+DEFAULT_THRESHOLD = 0.05
 
 
 def _is_geometric(values: np.ndarray) -> bool:
@@ -156,7 +161,7 @@ def render_study(
     result,
     out: str | Path,
     *,
-    threshold: float = 0.05,
+    threshold: float = DEFAULT_THRESHOLD,
     formats: tuple[str, ...] | None = None,
     config: dict[str, Any] | None = None,
     dpi: int = 150,

@@ -22,6 +22,7 @@ from simulator.engine import (
     simulate,
 )
 from simulator.metadata import jsonable, load_archive, package_versions, save_archive
+from simulator.noise import COUNTER
 from simulator.optimizers.base import Optimizer
 
 __all__ = ["FateMap", "SweepResult", "fate_map", "sweep"]
@@ -329,7 +330,7 @@ def _run_config(kind: str, surface, run: dict, steps: int, **extra) -> dict:
         "surface": surface.to_config(),
         "steps": steps,
         **{k: v for k, v in run.items() if k != "memory_limit"},
-        "noise_scheme": "counter-splitmix64-v1",
+        "noise_scheme": COUNTER,
         "versions": {k: versions.get(k) for k in ("optiscape", "numpy")},
         **extra,
     }
