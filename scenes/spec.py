@@ -18,16 +18,7 @@ KINDS = ("race", "sweep", "fate")
 _SECTIONS = {
     "scene": {"kind", "title", "out", "formats"},
     "surface": {"name", "expression", "view"},
-    "run": {
-        "steps",
-        "starts",
-        "noise",
-        "seed",
-        "dtype",
-        "record_every",
-        "bound",
-        "scheduler",
-    },
+    "run": {"steps", "starts", "noise", "seed", "dtype", "record_every", "bound"},
     "optimizers": {"text", "label"},
     "render": {
         "glyphs",
@@ -42,6 +33,8 @@ _SECTIONS = {
     "sweep": {"optimizer", "grid", "fixed", "metric"},
     "fate": {"optimizer", "resolution", "tolerance"},
 }
+# [run] scheduler: run sweep and fate scenes on Dask (`simulator.cluster`).
+_SECTIONS["run"].add("scheduler")
 
 
 class SpecError(ValueError):
