@@ -263,3 +263,15 @@ def test_study_bad_arguments_are_named():
         lr_study(["Adam"], learning_rates=[0.1, -1], epochs=1)
     with pytest.raises(ValueError, match="epochs"):
         lr_study(["Adam"], epochs=0)
+
+
+def test_without_dask_a_client_is_refused_in_one_line(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import fails
+    with pytest.raises(
+        ValueError, match=r"needs Dask: pip install 'optiscape\[dask\]'"
+    ):
+        sweep("rosenbrock", "SGD", GRID, STARTS, 5, client="local:2")
+    # the default needs no Dask at all
+    assert sweep("rosenbrock", "SGD", GRID, STARTS, 5).final_loss.shape == (6, 3, 5)
