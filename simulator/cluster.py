@@ -63,7 +63,6 @@ MIN_CHUNK_PARTICLES = 4_096
 RETRIES = 2
 
 _MANIFEST = "optiscape-run.json"
-_CHUNK = re.compile(r"chunk-(\d{6})\.npz")
 _ADDRESS = re.compile(r"((tcp|tls|ucx|ws|wss)://)?[A-Za-z0-9_.\-\[\]:]+:\d+")
 
 
@@ -76,6 +75,12 @@ def _human(n: float) -> str:
 
 
 # ---------------------------------------------------------------------- client
+
+
+_CLIENT_HELP = (
+    "`client` must be None, a distributed.Client, a scheduler address such as "
+    "'tcp://host:8786', or 'local:N'."
+)
 
 
 @contextlib.contextmanager
@@ -94,18 +99,7 @@ def connect(client: Any) -> Iterator[tuple[Any, int, str]]:
     if client is None:
         yield None, 1, "in-process"
         return
-    if isinstance(client, str) and client.startswith("local"):
-        match = re.fullmatch(r"local:(\d+)", client.strip())
-        if not match or int(match.group(1)) < 1:
-            raise ValueError(
-                "`client` 'local:N' needs N >= 1 worker processes. "
-                f"Received: client={client!r}"
-            )
-    elif isinstance(client, str) and not _ADDRESS.fullmatch(client.strip()):
-        raise ValueError(
-            "`client` must be None, a distributed.Client, a scheduler address "
-            f"such as 'tcp://host:8786', or 'local:N'. Received: client={client!r}"
-        )
+    workers = _check_client_text(client) if isinstance(client, str) else None
     try:
         import distributed
     except ImportError:
@@ -115,39 +109,61 @@ def connect(client: Any) -> Iterator[tuple[Any, int, str]]:
         ) from None
     if isinstance(client, distributed.Client):
         yield client, _threads(client), f"client {client.scheduler.address}"
-        return
-    if not isinstance(client, str):
-        raise ValueError(
-            "`client` must be None, a distributed.Client, a scheduler address "
-            f"such as 'tcp://host:8786', or 'local:N'. Received: client={client!r}"
-        )
-    if client.startswith("local"):
-        n = int(client.split(":")[1])
-        with (
-            distributed.LocalCluster(
-                n_workers=n,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",  # any free port: never clash with 8787
-                silence_logs=logging.ERROR,
-            ) as cluster,
-            distributed.Client(cluster) as local,
-        ):
-            yield local, n, client
-        return
+    elif not isinstance(client, str):
+        raise ValueError(f"{_CLIENT_HELP} Received: client={client!r}")
+    elif workers is not None:
+        with _local_cluster(distributed, workers) as local:
+            yield local, workers, client
+    else:
+        remote = _connect_address(distributed, client)
+        try:
+            yield remote, _threads(remote), client
+        finally:
+            remote.close()
+
+
+def _check_client_text(client: str) -> int | None:
+    """N of `"local:N"` (N >= 1), None for a well-formed address, else ValueError."""
+    text = client.strip()
+    if text.startswith("local"):
+        match = re.fullmatch(r"local:(\d+)", text)
+        if not match or int(match.group(1)) < 1:
+            raise ValueError(
+                "`client` 'local:N' needs N >= 1 worker processes. "
+                f"Received: client={client!r}"
+            )
+        return int(match.group(1))
+    if not _ADDRESS.fullmatch(text):
+        raise ValueError(f"{_CLIENT_HELP} Received: client={client!r}")
+    return None
+
+
+@contextlib.contextmanager
+def _local_cluster(distributed: Any, workers: int) -> Iterator[Any]:
+    """A `LocalCluster` of `workers` single-threaded processes and its client."""
+    with (
+        distributed.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # any free port: never clash with 8787
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        distributed.Client(cluster) as local,
+    ):
+        yield local
+
+
+def _connect_address(distributed: Any, address: str) -> Any:
+    """A client of the scheduler at `address`, or a ValueError within the timeout."""
     try:
-        remote = distributed.Client(client, timeout=CONNECT_TIMEOUT)
+        return distributed.Client(address, timeout=CONNECT_TIMEOUT)
     except OSError as err:  # includes TimeoutError
         raise ValueError(
-            f"Cannot reach the Dask scheduler at {client!r} within "
+            f"Cannot reach the Dask scheduler at {address!r} within "
             f"{CONNECT_TIMEOUT:g} s ({type(err).__name__}). Check the address, or "
-            "start one with `dask scheduler`. Received: client="
-            f"{client!r}"
+            f"start one with `dask scheduler`. Received: client={address!r}"
         ) from None
-    try:
-        yield remote, _threads(remote), client
-    finally:
-        remote.close()
 
 
 def _threads(client: Any) -> int:
