@@ -46,6 +46,7 @@ __all__ = [
     "connect",
     "plan_chunks",
     "run_chunks",
+    "run_grid",
 ]
 
 #: Seconds to wait for a scheduler at an address before giving up.
@@ -470,6 +471,61 @@ def run_chunks(
         "loaded": len(payloads) - len(todo),
     }
     return out, stats  # type: ignore[return-value]
+
+
+def run_grid(
+    fn: Callable[[Any], tuple[dict, dict]],
+    make_payload: Callable[[int, int], Any],
+    *,
+    units: int,
+    unit_bytes: float,
+    particles_per_unit: int,
+    limit: int | None,
+    chunks: int | None,
+    unit: str,
+    client: Any,
+    results_dir: str | Path | None,
+    config: dict,
+    progress: bool,
+    desc: str,
+    min_particles: int = MIN_CHUNK_PARTICLES,
+) -> tuple[list[tuple[dict, dict]], dict]:
+    """Connects, plans the chunks, opens the results directory and runs them.
+
+    The recipe `sweep`, `fate_map` and `lr_study` share: `make_payload(lo, hi)`
+    builds the task of units `[lo, hi)`; see `plan_chunks`, `ResultsDir` and
+    `run_chunks` for the other arguments.
+
+    Returns:
+        `(outputs in chunk order, execution)`, `execution` being what the
+        result's metadata records: `client`, `chunk_ranges`, `chunks`,
+        `computed`, `loaded`.
+    """
+    with connect(client) as (dask, workers, where):
+        ranges = plan_chunks(
+            units,
+            unit_bytes,
+            particles_per_unit,
+            limit,
+            workers,
+            chunks,
+            unit,
+            min_particles=min_particles,
+        )
+        results = None
+        if results_dir is not None:
+            results = ResultsDir(results_dir, config, ranges, chunks is not None)
+            ranges = results.ranges
+        outputs, stats = run_chunks(
+            fn,
+            [make_payload(lo, hi) for lo, hi in ranges],
+            client=dask,
+            results=results,
+            progress=progress,
+            desc=desc,
+        )
+    execution = {"client": where, "chunk_ranges": [list(r) for r in ranges], **stats}
+    return outputs, execution
 
 
 # -------------------------------------------------------------------- workers

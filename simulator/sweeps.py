@@ -371,42 +371,31 @@ def _sweep_chunked(
         grid={k: v.tolist() for k, v in axes.items()},
         starts=start_arr.tolist(),
     )
-    with cluster.connect(client) as (dask, workers, where):
-        ranges = cluster.plan_chunks(
-            n_points,
-            n_starts * per_particle,
-            n_starts,
-            limit,
-            workers,
-            chunks,
-            "grid points",
-        )
-        results = None
-        if out_dir is not None:
-            results = cluster.ResultsDir(out_dir, config, ranges, chunks is not None)
-            ranges = results.ranges
-        ref = cluster.portable_surface(surface)
-        payloads = [
-            {
-                "surface": ref,
-                "cls": cls,
-                "base": base,
-                "values": {k: v[lo:hi] for k, v in flat.items()},
-                "range": (lo, hi),
-                "starts": start_arr,
-                "steps": steps,
-                "run": run,
-            }
-            for lo, hi in ranges
-        ]
-        outputs, stats = cluster.run_chunks(
-            _sweep_chunk,
-            payloads,
-            client=dask,
-            results=results,
-            progress=progress,
-            desc="sweep",
-        )
+    ref = cluster.portable_surface(surface)
+    outputs, execution = cluster.run_grid(
+        _sweep_chunk,
+        lambda lo, hi: {
+            "surface": ref,
+            "cls": cls,
+            "base": base,
+            "values": {k: v[lo:hi] for k, v in flat.items()},
+            "range": (lo, hi),
+            "starts": start_arr,
+            "steps": steps,
+            "run": run,
+        },
+        units=n_points,
+        unit_bytes=n_starts * per_particle,
+        particles_per_unit=n_starts,
+        limit=limit,
+        chunks=chunks,
+        unit="grid points",
+        client=client,
+        results_dir=out_dir,
+        config=config,
+        progress=progress,
+        desc="sweep",
+    )
     shape = (*G, *S)
     arrays = {
         k: np.concatenate([o[0][k] for o in outputs]).reshape(
@@ -414,7 +403,6 @@ def _sweep_chunked(
         )
         for k in outputs[0][0]
     }
-    execution = {"client": where, "chunk_ranges": [list(r) for r in ranges], **stats}
     meta = _chunk_metadata(outputs, shape, execution)
     return SweepResult(
         axes=axes, **arrays, metadata=_sweep_metadata(meta, cls, base, axes)
@@ -668,36 +656,30 @@ def _fate_chunked(
         last_start=starts[-1, -1].tolist(),
         minima=[[*m.xy, m.value, m.kind] for m in surface.minima],
     )
-    with cluster.connect(client) as (dask, workers, where):
-        ranges = cluster.plan_chunks(
-            H, W * per_particle, W, limit, workers, chunks, "map rows"
-        )
-        results = None
-        if out_dir is not None:
-            results = cluster.ResultsDir(out_dir, config, ranges, chunks is not None)
-            ranges = results.ranges
-        ref = cluster.portable_surface(surface)
-        payloads = [
-            {
-                "surface": ref,
-                "optimizer": opt,
-                "range": (lo, hi),
-                "starts": starts[lo:hi],
-                "steps": steps,
-                "run": run,
-            }
-            for lo, hi in ranges
-        ]
-        outputs, stats = cluster.run_chunks(
-            _fate_chunk,
-            payloads,
-            client=dask,
-            results=results,
-            progress=progress,
-            desc="fate",
-        )
+    ref = cluster.portable_surface(surface)
+    outputs, execution = cluster.run_grid(
+        _fate_chunk,
+        lambda lo, hi: {
+            "surface": ref,
+            "optimizer": opt,
+            "range": (lo, hi),
+            "starts": starts[lo:hi],
+            "steps": steps,
+            "run": run,
+        },
+        units=H,
+        unit_bytes=W * per_particle,
+        particles_per_unit=W,
+        limit=limit,
+        chunks=chunks,
+        unit="map rows",
+        client=client,
+        results_dir=out_dir,
+        config=config,
+        progress=progress,
+        desc="fate",
+    )
     arrays = {k: np.concatenate([o[0][k] for o in outputs]) for k in outputs[0][0]}
-    execution = {"client": where, "chunk_ranges": [list(r) for r in ranges], **stats}
     return arrays, _chunk_metadata(outputs, (H, W), execution)
 
 

@@ -238,42 +238,24 @@ def lr_study(
             "data": data_meta,
             "versions": {k: package_versions().get(k) for k in ("optiscape", "numpy")},
         }
-        with cluster.connect(client) as (dask, workers, where):
-            ranges = cluster.plan_chunks(
-                O * L,
-                S * _TRAINING_BYTES,
-                S,
-                limit,
-                workers,
-                chunks,
-                "(optimizer, learning rate) points",
-                min_particles=_MIN_TRAININGS,
-            )
-            results = None
-            if results_dir is not None:
-                results = cluster.ResultsDir(
-                    results_dir, config, ranges, chunks is not None
-                )
-                ranges = results.ranges
-            payloads = [
-                {"points": points[lo:hi], **common, "progress": False}
-                for lo, hi in ranges
-            ]
-            outputs, stats = cluster.run_chunks(
-                _study_chunk,
-                payloads,
-                client=dask,
-                results=results,
-                progress=progress,
-                desc="study",
-            )
+        outputs, execution = cluster.run_grid(
+            _study_chunk,
+            lambda lo, hi: {"points": points[lo:hi], **common, "progress": False},
+            units=O * L,
+            unit_bytes=S * _TRAINING_BYTES,
+            particles_per_unit=S,
+            limit=limit,
+            chunks=chunks,
+            unit="(optimizer, learning rate) points",
+            client=client,
+            results_dir=results_dir,
+            config=config,
+            progress=progress,
+            desc="study",
+            min_particles=_MIN_TRAININGS,
+        )
         arrays = {k: np.concatenate([o[0][k] for o in outputs]) for k in outputs[0][0]}
         meta = outputs[0][1]
-        execution = {
-            "client": where,
-            "chunk_ranges": [list(r) for r in ranges],
-            **stats,
-        }
     E = arrays["loss"].shape[-1]
     metadata = {
         **meta,
