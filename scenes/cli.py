@@ -490,6 +490,16 @@ def _scheduler_args(p: argparse.ArgumentParser, unit: str) -> None:
 
 
 def _scheduler_kwargs(args) -> dict:
+    """`client`, `chunks`, `results_dir` keyword arguments, the values checked."""
+    if args.scheduler is not None:
+        from simulator.cluster import check_client_text
+
+        try:
+            check_client_text(args.scheduler, "--scheduler")
+        except ValueError as err:
+            raise UsageError(str(err)) from None
+    if args.chunks is not None and args.chunks < 1:
+        raise UsageError(f"--chunks must be >= 1. Received: --chunks={args.chunks}")
     return {
         "client": args.scheduler,
         "chunks": args.chunks,

@@ -43,6 +43,7 @@ __all__ = [
     "RETRIES",
     "ResultsDir",
     "check_chunks",
+    "check_client_text",
     "connect",
     "plan_chunks",
     "run_chunks",
@@ -79,7 +80,7 @@ def _human(n: float) -> str:
 
 
 _CLIENT_HELP = (
-    "`client` must be None, a distributed.Client, a scheduler address such as "
+    "{arg} must be None, a distributed.Client, a scheduler address such as "
     "'tcp://host:8786', or 'local:N'."
 )
 
@@ -100,7 +101,7 @@ def connect(client: Any) -> Iterator[tuple[Any, int, str]]:
     if client is None:
         yield None, 1, "in-process"
         return
-    workers = _check_client_text(client) if isinstance(client, str) else None
+    workers = check_client_text(client) if isinstance(client, str) else None
     try:
         import distributed
     except ImportError:
@@ -111,7 +112,8 @@ def connect(client: Any) -> Iterator[tuple[Any, int, str]]:
     if isinstance(client, distributed.Client):
         yield client, _threads(client), f"client {client.scheduler.address}"
     elif not isinstance(client, str):
-        raise ValueError(f"{_CLIENT_HELP} Received: client={client!r}")
+        help_text = _CLIENT_HELP.format(arg="`client`")
+        raise ValueError(f"{help_text} Received: client={client!r}")
     elif workers is not None:
         with _local_cluster(distributed, workers) as local:
             yield local, workers, client
@@ -123,19 +125,26 @@ def connect(client: Any) -> Iterator[tuple[Any, int, str]]:
             remote.close()
 
 
-def _check_client_text(client: str) -> int | None:
-    """N of `"local:N"` (N >= 1), None for a well-formed address, else ValueError."""
+def check_client_text(client: str, argument: str = "client") -> int | None:
+    """N of `"local:N"` (N >= 1), None for a well-formed address, else ValueError.
+
+    Args:
+        client: the text.
+        argument: its name in messages (`"--scheduler"` on the command line).
+    """
     text = client.strip()
+    shown = f"`{argument}`" if argument.isidentifier() else argument
     if text.startswith("local"):
         match = re.fullmatch(r"local:(\d+)", text)
         if not match or int(match.group(1)) < 1:
             raise ValueError(
-                "`client` 'local:N' needs N >= 1 worker processes. "
-                f"Received: client={client!r}"
+                f"{shown} 'local:N' needs N >= 1 worker processes. "
+                f"Received: {argument}={client!r}"
             )
         return int(match.group(1))
     if not _ADDRESS.fullmatch(text):
-        raise ValueError(f"{_CLIENT_HELP} Received: client={client!r}")
+        help_text = _CLIENT_HELP.format(arg=shown)
+        raise ValueError(f"{help_text} Received: {argument}={client!r}")
     return None
 
 
