@@ -65,3 +65,18 @@ def test_cli_sweep_picks_the_figure_for_the_number_of_axes(tmp_path, monkeypatch
         0.9,
         0.99,
     ]
+
+
+def test_cli_study_writes_both_figures_and_the_result(tmp_path, monkeypatch):
+    from simulator.moons import StudyResult
+
+    monkeypatch.chdir(tmp_path)
+    args = ["-q", "study", "-o", "SGD", "-o", "RMSprop", "--lr", "0.01,0.3"]
+    args += ["--seeds", "2", "--epochs", "4", "--threshold", "0.6"]
+    assert cli.main([*args, "--save", "s.npz", "--out", "s.png"]) == 0
+    config = read_png_config(tmp_path / "s_epochs.png")["optiscape"]
+    assert config["threshold"] == 0.6
+    assert [o["label"] for o in config["optimizers"]] == ["SGD", "RMSprop"]
+    result = StudyResult.load(tmp_path / "s.npz")
+    assert result.loss.shape == (2, 2, 2, 4)
+    assert read_png_config(tmp_path / "s.png")["optiscape"] == config
