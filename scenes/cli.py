@@ -43,6 +43,11 @@ EXAMPLES = {
         "optiscape moons --seeds 3 --out out/moons\n"
         "  optiscape moons --animate moons.mp4 --seconds 12 --boundary Adam"
     ),
+    "study": (
+        "optiscape study --optimizer SGD --optimizer Adam --optimizer Lion \\\n"
+        "      --lr geomspace:1e-4:1:13 --seeds 3 --epochs 100 \\\n"
+        "      --scheduler local:2 --results-dir out/study-chunks --out study.png"
+    ),
     "run": (
         'optiscape run --surface saddle --optimizer "Adam(0.1)" \\\n'
         '      --optimizer "Lion(0.01)" --steps 100 --out saddle.npz'
@@ -228,7 +233,11 @@ def _parser() -> argparse.ArgumentParser:
         help="start from an N x N grid of points over the view (instead of --start)",
     )
 
-    p = add("sweep", "Sweep two hyperparameters and plot a heatmap.")
+    p = add(
+        "sweep",
+        "Sweep hyperparameters: a heatmap for two (small multiples for three, a "
+        "slice plot for one).",
+    )
     run_args(p, many=False)
     p.add_argument("--optimizer", "-o", required=True, help="name (SGD) or Keras text")
     p.add_argument(
@@ -245,6 +254,12 @@ def _parser() -> argparse.ArgumentParser:
         choices=tuple(SWEEP_METRICS),
     )
     p.add_argument("--out", default="sweep.png")
+    p.add_argument(
+        "--slices",
+        action="store_true",
+        help="also slice plots (metric against each hyperparameter): <out>_slices",
+    )
+    _scheduler_args(p, "grid points")
 
     p = add("fate", "Fate map: which minimum each start on a grid reaches.")
     run_args(p, many=False)
@@ -252,6 +267,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--resolution", type=int, default=150)
     p.add_argument("--tolerance", type=float, default=1e-3)
     p.add_argument("--out", default="fate.png")
+    _scheduler_args(p, "map rows")
 
     p = add("moons", "The article's moons experiment: loss curves and landscape.")
     p.add_argument("--seeds", type=int, default=3, help="seeds per configuration")
@@ -273,6 +289,8 @@ def _parser() -> argparse.ArgumentParser:
         help="with --animate: the configuration whose decision boundary evolves",
     )
     video_args(p, default_out=None, default_seconds=12)
+
+    _study_parser(add)
 
     p = add("run", "Run optimizers and save the trace (.npz with JSON metadata).")
     run_args(p)
@@ -596,8 +614,23 @@ def _cmd_sweep(args) -> None:
         seed=args.seed,
         dtype=args.dtype,
         progress=not args.quiet,
+        **_scheduler_kwargs(args),
     )
-    _say(args, render_sweep(result, args.out, metric=args.metric))
+    if len(result.axes) == 3:  # one heatmap per value of the third axis
+        from scenes.study import render_sweep_small_multiples
+
+        _say(args, render_sweep_small_multiples(result, args.out, metric=args.metric))
+    elif len(result.axes) == 2:
+        _say(args, render_sweep(result, args.out, metric=args.metric))
+    if args.slices or len(result.axes) == 1:
+        from scenes.study import render_sweep_slices
+
+        stem = Path(args.out).with_suffix("")
+        slices = stem.with_name(stem.name + "_slices" + Path(args.out).suffix)
+        if len(result.axes) == 1:  # a single axis: the slice plot is the figure
+            slices = Path(args.out)
+        metric = "steps" if args.metric == "steps" else "final_loss"
+        _say(args, render_sweep_slices(result, slices, metric=metric))
 
 
 def _cmd_fate(args) -> None:
@@ -617,6 +650,7 @@ def _cmd_fate(args) -> None:
         seed=args.seed,
         dtype=args.dtype,
         progress=not args.quiet,
+        **_scheduler_kwargs(args),
     )
     _say(args, render_fate(fate, args.out))
 
@@ -711,6 +745,107 @@ def _cmd_gallery(args) -> None:
     print(index)
 
 
+# -- scale-out (Dask) options and the moons learning-rate study -------------------
+
+
+def _scheduler_args(p: argparse.ArgumentParser, unit: str) -> None:
+    """`--scheduler`, `--chunks`, `--results-dir` (see `simulator.cluster`)."""
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run in chunks on Dask: 'local:N' (N local worker processes) or a "
+        "scheduler address such as tcp://host:8786 (needs optiscape[dask])",
+    )
+    p.add_argument(
+        "--chunks",
+        type=int,
+        help=f"{unit} per chunk (default: from memory and workers)",
+    )
+    p.add_argument(
+        "--results-dir",
+        metavar="DIR",
+        help="keep finished chunks here; re-run the same command to resume",
+    )
+
+
+def _scheduler_kwargs(args) -> dict:
+    """`client`, `chunks`, `results_dir` keyword arguments, the values checked."""
+    if args.scheduler is not None:
+        from simulator.cluster import check_client_text
+
+        try:
+            check_client_text(args.scheduler, "--scheduler")
+        except ValueError as err:
+            raise UsageError(str(err)) from None
+    if args.chunks is not None and args.chunks < 1:
+        raise UsageError(f"--chunks must be >= 1. Received: --chunks={args.chunks}")
+    return {
+        "client": args.scheduler,
+        "chunks": args.chunks,
+        "results_dir": args.results_dir,
+    }
+
+
+def _study_parser(add) -> None:
+    p = add(
+        "study",
+        "Moons learning-rate sensitivity: optimizers x learning rates x seeds.",
+    )
+    p.add_argument(
+        "--optimizer",
+        "-o",
+        action="append",
+        help="name or Keras text without a learning rate, e.g. 'SGD(momentum=0.9)'; "
+        "repeatable (default: simulator.moons.study.DEFAULT_OPTIMIZERS)",
+    )
+    p.add_argument(
+        "--lr",
+        default="geomspace:1e-4:1:13",
+        metavar="SPEC",
+        help="learning rates: v1,v2,... or geomspace:a:b:n (default 13 in [1e-4, 1])",
+    )
+    p.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1")
+    p.add_argument("--epochs", type=int, default=100)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument(
+        "--threshold",
+        type=float,
+        help="loss threshold of the epochs-to-threshold heatmap "
+        "(default: scenes.study.DEFAULT_THRESHOLD)",
+    )
+    p.add_argument("--save", metavar="PATH.npz", help="also save the StudyResult")
+    p.add_argument("--out", default="study.png", help=".png, .svg or .pdf")
+    _scheduler_args(p, "(optimizer, learning rate) points")
+
+
+def _cmd_study(args) -> None:
+    from scenes.study import DEFAULT_THRESHOLD, render_study
+    from simulator.moons.study import DEFAULT_OPTIMIZERS, lr_study
+
+    _check_out(args.out)
+    if args.save:
+        _check_out(args.save, (".npz",))
+    if args.seeds < 1:
+        raise UsageError(f"--seeds must be >= 1. Received: {args.seeds}")
+    threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+    if not threshold > 0:
+        raise UsageError(f"--threshold must be > 0. Received: {threshold}")
+    lrs = _grid([f"lr={args.lr}"])["lr"]
+    result = lr_study(
+        args.optimizer or DEFAULT_OPTIMIZERS,
+        lrs,
+        range(args.seeds),
+        args.epochs,
+        args.batch_size,
+        progress=not args.quiet,
+        **_scheduler_kwargs(args),
+    )
+    written = render_study(result, args.out, threshold=threshold)
+    if args.save:
+        written.append(result.save(args.save))
+    _say(args, written)
+
+
 COMMANDS = {
     "list": _cmd_list,
     "plot": _cmd_plot,
@@ -718,6 +853,7 @@ COMMANDS = {
     "sweep": _cmd_sweep,
     "fate": _cmd_fate,
     "moons": _cmd_moons,
+    "study": _cmd_study,
     "run": _cmd_run,
     "render": _cmd_render,
     "gallery": _cmd_gallery,

@@ -190,6 +190,7 @@ def render_spec(
             spec.steps,
             fixed=sw["fixed"],
             progress=progress,
+            client=spec.scheduler,
             **common,
         )
         return render_sweep(
@@ -208,6 +209,7 @@ def render_spec(
         spec.steps,
         resolution=fa["resolution"],
         tolerance=fa["tolerance"],
+        client=spec.scheduler,
         **common,
     )
     return render_fate(

@@ -55,6 +55,8 @@ _SECTIONS = {
         "scene",  # renderer = "manim": which scene (default OptimizerRace)
     },
 }
+# [run] scheduler: run sweep and fate scenes on Dask (`simulator.cluster`).
+_SECTIONS["run"].add("scheduler")
 
 
 class SpecError(ValueError):
@@ -75,6 +77,7 @@ class SceneSpec:
     dtype: str = "float64"
     record_every: int = 1
     bound: Any = None
+    scheduler: str | None = None
     optimizers: list[dict[str, str]] = field(default_factory=list)
     title: str | None = None
     out: str | None = None
@@ -241,6 +244,14 @@ def parse_spec(data: dict[str, Any], source: str = "<spec>") -> SceneSpec:
             if not isinstance(b, list)
             else (check.view("[run] bound", b))
         )
+    if "scheduler" in run:
+        # Checked when the run starts (`simulator.cluster.connect`): "local:N"
+        # or a Dask scheduler address; races run in process.
+        spec.scheduler = check.str("[run] scheduler", run["scheduler"])
+        if kind == "race":
+            raise check.fail(
+                "[run] scheduler", "applies to sweep and fate scenes, not races"
+            )
     if "title" in scene:
         spec.title = check.str("[scene] title", scene["title"])
     if "out" in scene:

@@ -14,6 +14,7 @@ import surfaces
 from simulator import optimizers
 from simulator.buffers import allocate, warm_allocator
 from simulator.metadata import jsonable, optimizer_metadata, package_versions
+from simulator.noise import COUNTER, GradientNoise, check_scheme
 from simulator.optimizers.base import Optimizer
 from simulator.trace import Race, Trace
 
@@ -181,6 +182,8 @@ def simulate(
     tolerance: float = 1e-3,
     memory_limit: Any = DEFAULT_MEMORY_LIMIT,
     progress: bool = False,
+    noise_scheme: str = COUNTER,
+    particle_index: Any = None,
 ) -> Trace | Race:
     """Runs `optimizer` (or several: a race) over `surface` and records a trace.
 
@@ -203,6 +206,8 @@ def simulate(
         noise: standard deviation of Gaussian noise added to each gradient
             (stochastic gradients); 0 for exact gradients.
         seed: seed of the noise generator (identical seeds give identical traces).
+            A particle's noise depends only on (seed, its index, step): see
+            `simulator.noise`.
         dtype: `"float64"` (default) or `"float32"` (Keras's default precision).
         bound: optional box a particle must stay in: a radius r (|x|, |y| <= r) or
             `((xmin, xmax), (ymin, ymax))`. Leaving it counts as divergence unless
@@ -214,6 +219,11 @@ def simulate(
         memory_limit: refuse runs whose recorded arrays would exceed this
             (`"2GiB"`, bytes, or None for no limit).
         progress: show a progress bar.
+        noise_scheme: `"counter-splitmix64-v1"` (default, batch-independent) or
+            `"pcg64-batch"` (how runs were drawn before; reproduces old traces).
+        particle_index: `(*B,)` ints, each particle's index in the full grid it
+            is a chunk of (default: its position in this batch), so that a
+            chunked sweep draws the noise of the single run.
 
     Returns:
         A `Trace` (one optimizer) or a `Race` (a list of optimizers).
@@ -254,6 +264,7 @@ def simulate(
         raise ValueError("`clip_to_bound=True` needs a `bound`. Received: bound=None")
     limit = parse_bytes(memory_limit)
     start_arr = _check_starts(starts, surface, np_dtype)
+    check_scheme(noise_scheme)
 
     is_race = isinstance(optimizer, (list, tuple))
     opts = [resolve_optimizer(o) for o in (optimizer if is_race else [optimizer])]
@@ -285,6 +296,7 @@ def simulate(
         "record_every": record_every,
         "record": list(record),
         "noise": float(noise),
+        "noise_scheme": noise_scheme,
         "seed": seed,
         "dtype": np_dtype.name,
         "bound": None if box is None else box.tolist(),
@@ -318,6 +330,7 @@ def simulate(
                 limit,
                 shared,
                 bar,
+                (noise_scheme, particle_index),
             )
             for opt, name in zip(opts, names, strict=True)
         ]
@@ -399,6 +412,7 @@ def _run(
     limit,
     shared,
     bar,
+    noise_source=(COUNTER, None),
 ) -> Trace:
     dtype = starts.dtype
     state = opt.init([starts], batch_ndim=starts.ndim - 1, names=["position"])
@@ -412,7 +426,9 @@ def _run(
     )
     want_internals = want_all_internals or bool(wanted)
     minima, others = _stationary_points(surface)
-    rng = np.random.default_rng(seed)
+    if noise:
+        scheme, index = noise_source
+        draw = GradientNoise(seed, B, steps, index=index, scheme=scheme).draw
 
     alive = np.ones(B, dtype=bool)
     all_alive = True
@@ -468,7 +484,7 @@ def _run(
             alive_before = alive
             if noise:
                 # Drawn for every particle so the sequence never depends on divergence.
-                g = g + noise * rng.standard_normal(g.shape).astype(dtype)
+                g = g + noise * draw(k).astype(dtype)
             g_used = g if all_alive else np.where(alive[..., None], g, 0)
             record_row = row < R and rows[row] == k + 1
             res = opt.step(

@@ -15,11 +15,14 @@ import surfaces
 from simulator import optimizers
 from simulator.engine import (
     DEFAULT_MEMORY_LIMIT,
+    _check_int,
+    parse_bytes,
     resolve_optimizer,
     resolve_surface,
     simulate,
 )
-from simulator.metadata import jsonable, load_archive, save_archive
+from simulator.metadata import jsonable, load_archive, package_versions, save_archive
+from simulator.noise import COUNTER
 from simulator.optimizers.base import Optimizer
 
 __all__ = ["FateMap", "SweepResult", "fate_map", "sweep"]
@@ -27,6 +30,17 @@ __all__ = ["FateMap", "SweepResult", "fate_map", "sweep"]
 #: `FateMap.outcome` codes besides minimum indices.
 STALLED = -1
 DIVERGED = -2
+
+#: Bytes per particle estimated for chunk sizing: the step temporaries and
+#: optimizer state (about 40 numbers of the run's dtype; Adam holds 3 state
+#: vectors, a step allocates some 10 temporaries of 2 numbers) plus the
+#: recording (2 rows of position and loss) ...
+_WORKING_NUMBERS = 40 + 6
+#: ... and the gathered result per particle: final loss, positions (3 x 8),
+#: converged step and index, diverged step (3 x 8), diverged flag (1) and
+#: reason (18 UCS-4 characters, 72).
+_SWEEP_RESULT_BYTES = 8 * 6 + 1 + 72
+_FATE_RESULT_BYTES = 8 * 4
 
 
 def _optimizer_class_and_base(optimizer: Any) -> tuple[type[Optimizer], dict]:
@@ -174,6 +188,9 @@ def sweep(
     bound: Any = None,
     memory_limit: Any = DEFAULT_MEMORY_LIMIT,
     progress: bool = False,
+    client: Any = None,
+    chunks: int | None = None,
+    results_dir: str | Path | None = None,
 ) -> SweepResult:
     """Runs every combination of `grid` values from shared starts, in one run.
 
@@ -191,7 +208,15 @@ def sweep(
         steps: optimizer steps.
         fixed: other constructor arguments, e.g. `{"nesterov": True}`.
         tolerance, noise, seed, dtype, bound, memory_limit, progress: as in
-            `simulate`.
+            `simulate` (`memory_limit` caps each chunk and the gathered result).
+        client: None (one run in this process), a `distributed.Client`, a
+            scheduler address or `"local:N"`: the grid is cut into chunks of
+            grid points run as Dask tasks (see `simulator.cluster`). Results
+            are bit-identical to the single run, with or without noise.
+        chunks: grid points per chunk (default: sized from `memory_limit` and
+            the worker count); given alone, runs the chunks in this process.
+        results_dir: a directory for finished chunks; an interrupted sweep
+            called again with the same arguments resumes from it.
 
     Returns:
         A `SweepResult`.
@@ -216,6 +241,28 @@ def sweep(
         name: values.reshape(values.shape + (1,) * n_start_axes)
         for name, values in zip(axes, mesh, strict=True)
     }
+    run = {
+        "noise": noise,
+        "seed": seed,
+        "dtype": dtype,
+        "bound": bound,
+        "tolerance": tolerance,
+        "memory_limit": memory_limit,
+    }
+    if client is not None or chunks is not None or results_dir is not None:
+        return _sweep_chunked(
+            surface,
+            cls,
+            {**base, **fixed},
+            axes,
+            start_arr,
+            steps,
+            run,
+            progress,
+            client,
+            chunks,
+            results_dir,
+        )
     opt = cls(**{**base, **fixed, **arrays})
     trace = simulate(
         surface,
@@ -224,39 +271,177 @@ def sweep(
         steps,
         record=("positions", "loss"),
         record_every=max(steps, 1),
-        noise=noise,
-        seed=seed,
-        dtype=dtype,
-        bound=bound,
-        tolerance=tolerance,
-        memory_limit=memory_limit,
         progress=progress,
         label=cls.__name__,
+        **run,
     )
-    metadata = dict(trace.metadata)
+    return SweepResult(
+        axes=axes,
+        **_sweep_arrays(trace),
+        metadata=_sweep_metadata(trace.metadata, cls, {**base, **fixed}, axes),
+    )
+
+
+def _sweep_arrays(trace) -> dict[str, np.ndarray]:
+    """The `SweepResult` arrays of a sweep's trace (batch shape `(*G, *S)`)."""
+    return {
+        "final_loss": np.broadcast_to(trace.loss[-1], trace.batch_shape).copy(),
+        "final_positions": trace.positions[-1],
+        "converged_step": trace.converged_step,
+        "converged_to": trace.converged_to,
+        "diverged": trace.diverged,
+        "diverged_step": trace.diverged_step,
+        "diverged_reason": trace.diverged_reason,
+    }
+
+
+def _sweep_metadata(trace_meta: dict, cls, base: dict, axes: dict) -> dict:
+    """A sweep's metadata from its trace's (grid values replace the arrays)."""
+    metadata = dict(trace_meta)
+    metadata["optimizer"] = dict(metadata["optimizer"])
     metadata.update(
         kind="sweep",
         optimizer_class=cls.__name__,
-        base_arguments={**base, **fixed},
+        base_arguments=base,
         grid={k: v.tolist() for k, v in axes.items()},
     )
     metadata["optimizer"]["config"] = {
         k: ("<grid>" if k in axes else v)
         for k, v in metadata["optimizer"]["config"].items()
     }
-    metadata["optimizer"]["text"] = _grid_text(cls, {**base, **fixed}, axes)
-    shape = trace.batch_shape
-    return SweepResult(
-        axes=axes,
-        final_loss=np.broadcast_to(trace.loss[-1], shape).copy(),
-        final_positions=trace.positions[-1],
-        converged_step=trace.converged_step,
-        converged_to=trace.converged_to,
-        diverged=trace.diverged,
-        diverged_step=trace.diverged_step,
-        diverged_reason=trace.diverged_reason,
-        metadata=jsonable(metadata),
+    metadata["optimizer"]["text"] = _grid_text(cls, base, axes)
+    return jsonable(metadata)
+
+
+def _chunk_metadata(outputs: list, shape: tuple, execution: dict) -> dict:
+    """The first chunk's trace metadata with the whole run's batch shape."""
+    meta = dict(outputs[0][1]["trace_metadata"])
+    meta["batch_shape"] = list(shape)
+    meta["clip_events"] = sum(o[1]["trace_metadata"]["clip_events"] for o in outputs)
+    meta["execution"] = execution
+    return meta
+
+
+def _run_config(kind: str, surface, run: dict, steps: int, **extra) -> dict:
+    """What identifies a chunked run on disk (a results directory's manifest)."""
+    versions = package_versions()
+    return {
+        "kind": kind,
+        "surface": surface.to_config(),
+        "steps": steps,
+        **{k: v for k, v in run.items() if k != "memory_limit"},
+        "noise_scheme": COUNTER,
+        "versions": {k: versions.get(k) for k in ("optiscape", "numpy")},
+        **extra,
+    }
+
+
+def _sweep_chunked(
+    surface, cls, base, axes, start_arr, steps, run, progress, client, chunks, out_dir
+) -> SweepResult:
+    """`sweep` in chunks of grid points, in this process or on Dask."""
+    from simulator import cluster
+
+    chunks = cluster.check_chunks(chunks, "grid points")
+    steps = _check_int("steps", steps, 0)
+    G = tuple(len(v) for v in axes.values())
+    S = start_arr.shape[:-1]
+    n_points, n_starts = math.prod(G), math.prod(S)
+    flat = {
+        k: m.ravel()
+        for k, m in zip(axes, np.meshgrid(*axes.values(), indexing="ij"), strict=True)
+    }
+    # Every argument `simulate` checks, checked here (zero steps) before any
+    # cluster starts: a bad value fails in one line, not on every worker.
+    first = cls(**{**base, **{k: float(v[0]) for k, v in flat.items()}})
+    simulate(surface, first, start_arr, 0, record=("positions", "loss"), **run)
+    limit = parse_bytes(run["memory_limit"])
+    itemsize = np.dtype(run["dtype"]).itemsize
+    per_particle = itemsize * _WORKING_NUMBERS + _SWEEP_RESULT_BYTES
+    cluster.check_gathered(
+        n_points * n_starts * _SWEEP_RESULT_BYTES, limit, "sweep result"
     )
+    config = _run_config(
+        "sweep",
+        surface,
+        run,
+        steps,
+        optimizer_class=cls.__name__,
+        base_arguments=base,
+        grid={k: v.tolist() for k, v in axes.items()},
+        starts=start_arr.tolist(),
+    )
+    ref = cluster.portable_surface(surface)
+    outputs, execution = cluster.run_grid(
+        _sweep_chunk,
+        lambda lo, hi: {
+            "surface": ref,
+            "cls": cls,
+            "base": base,
+            "values": {k: v[lo:hi] for k, v in flat.items()},
+            "range": (lo, hi),
+            "starts": start_arr,
+            "steps": steps,
+            "run": run,
+        },
+        units=n_points,
+        unit_bytes=n_starts * per_particle,
+        particles_per_unit=n_starts,
+        limit=limit,
+        chunks=chunks,
+        unit="grid points",
+        client=client,
+        results_dir=out_dir,
+        config=config,
+        progress=progress,
+        desc="sweep",
+    )
+    shape = (*G, *S)
+    arrays = {
+        k: np.concatenate([o[0][k] for o in outputs]).reshape(
+            shape + outputs[0][0][k].shape[1 + len(S) :]
+        )
+        for k in outputs[0][0]
+    }
+    meta = _chunk_metadata(outputs, shape, execution)
+    return SweepResult(
+        axes=axes, **arrays, metadata=_sweep_metadata(meta, cls, base, axes)
+    )
+
+
+def _sweep_chunk(task: dict) -> tuple[dict, dict]:
+    """One chunk of grid points `[lo, hi)`: `(arrays (hi - lo, *S, ...), meta)`.
+
+    Each particle's noise index is its C-order index in the whole `(*G, *S)`
+    batch, so the chunk adds the noise the single run adds.
+    """
+    from simulator import cluster
+
+    cluster.tune_worker_allocator()
+    lo, hi = task["range"]
+    starts = task["starts"]
+    S = starts.shape[:-1]
+    hp = {
+        k: np.asarray(v).reshape((hi - lo,) + (1,) * len(S))
+        for k, v in task["values"].items()
+    }
+    cls = task["cls"]
+    n = math.prod(S)
+    index = np.arange(lo * n, hi * n).reshape((hi - lo, *S))
+    steps = task["steps"]
+    trace = simulate(
+        cluster.rebuild_surface(task["surface"]),
+        cls(**{**task["base"], **hp}),
+        starts,
+        steps,
+        record=("positions", "loss"),
+        record_every=max(steps, 1),
+        label=cls.__name__,
+        particle_index=index,
+        **task["run"],
+    )
+    arrays = {k: np.ascontiguousarray(v) for k, v in _sweep_arrays(trace).items()}
+    return arrays, {"trace_metadata": trace.metadata}
 
 
 def _grid_text(cls: type[Optimizer], base: dict, axes: dict) -> str:
@@ -337,6 +522,9 @@ def fate_map(
     bound: Any = None,
     memory_limit: Any = DEFAULT_MEMORY_LIMIT,
     progress: bool = False,
+    client: Any = None,
+    chunks: int | None = None,
+    results_dir: str | Path | None = None,
 ) -> FateMap:
     """Runs `optimizer` from every point of a `resolution` grid over `view`.
 
@@ -348,6 +536,9 @@ def fate_map(
         view: `((xmin, xmax), (ymin, ymax))`, default the surface's view.
         tolerance, noise, seed, dtype, bound, memory_limit, progress: as in
             `simulate`.
+        client, results_dir: as in `sweep` (chunks of map rows).
+        chunks: map rows per chunk (default: sized from `memory_limit` and the
+            worker count).
 
     Returns:
         A `FateMap`.
@@ -376,21 +567,52 @@ def fate_map(
     x = np.linspace(x0, x1, resolution[0])
     y = np.linspace(y0, y1, resolution[1])
     starts = np.stack(np.meshgrid(x, y, indexing="xy"), axis=-1)  # (H, W, 2)
-    trace = simulate(
-        surface,
-        optimizer,
-        starts,
-        steps,
-        record=("positions",),
-        record_every=max(steps, 1),
-        noise=noise,
-        seed=seed,
-        dtype=dtype,
-        bound=bound,
-        tolerance=tolerance,
-        memory_limit=memory_limit,
-        progress=progress,
+    run = {
+        "noise": noise,
+        "seed": seed,
+        "dtype": dtype,
+        "bound": bound,
+        "tolerance": tolerance,
+        "memory_limit": memory_limit,
+    }
+    if client is None and chunks is None and results_dir is None:
+        trace = simulate(
+            surface,
+            optimizer,
+            starts,
+            steps,
+            record=("positions",),
+            record_every=max(steps, 1),
+            progress=progress,
+            **run,
+        )
+        arrays, trace_meta = _fate_arrays(trace, steps), trace.metadata
+    else:
+        arrays, trace_meta = _fate_chunked(
+            surface,
+            optimizer,
+            starts,
+            steps,
+            run,
+            progress,
+            client,
+            chunks,
+            results_dir,
+        )
+    metadata = dict(trace_meta)
+    metadata.update(
+        kind="fate",
+        resolution=list(resolution),
+        view=[[float(x0), float(x1)], [float(y0), float(y1)]],
+        minima=[[*m.xy, m.value, m.kind] for m in surface.minima],
+        minima_discovered=discovered,
     )
+    metadata.pop("starts", None)  # the grid is described by view and resolution
+    return FateMap(x=x, y=y, surface=surface, metadata=metadata, **arrays)
+
+
+def _fate_arrays(trace, steps: int) -> dict[str, np.ndarray]:
+    """`outcome`, `steps_taken`, `final_positions` of a fate map's trace."""
     reached = trace.converged_to >= 0
     outcome = np.where(
         trace.diverged, DIVERGED, np.where(reached, trace.converged_to, STALLED)
@@ -400,21 +622,83 @@ def fate_map(
         trace.diverged_step,
         np.where(reached, trace.converged_step, steps),
     )
-    metadata = dict(trace.metadata)
-    metadata.update(
-        kind="fate",
-        resolution=list(resolution),
-        view=[[float(x0), float(x1)], [float(y0), float(y1)]],
+    return {
+        "outcome": outcome,
+        "steps_taken": steps_taken,
+        "final_positions": np.ascontiguousarray(trace.positions[-1]),
+    }
+
+
+def _fate_chunked(
+    surface, optimizer, starts, steps, run, progress, client, chunks, out_dir
+) -> tuple[dict, dict]:
+    """A fate map's arrays and trace metadata, in chunks of rows."""
+    from simulator import cluster
+
+    chunks = cluster.check_chunks(chunks, "map rows")
+    steps = _check_int("steps", steps, 0)
+    opt = resolve_optimizer(optimizer)
+    H, W = starts.shape[:2]
+    simulate(surface, opt, starts[:1, :1], 0, record=("positions",), **run)
+    limit = parse_bytes(run["memory_limit"])
+    itemsize = np.dtype(run["dtype"]).itemsize
+    per_particle = itemsize * _WORKING_NUMBERS + _FATE_RESULT_BYTES
+    cluster.check_gathered(H * W * _FATE_RESULT_BYTES, limit, "fate map")
+    config = _run_config(
+        "fate",
+        surface,
+        run,
+        steps,
+        optimizer=opt.to_text(),
+        optimizer_config=jsonable(opt.get_config()),
+        shape=[H, W],
+        first_start=starts[0, 0].tolist(),
+        last_start=starts[-1, -1].tolist(),
         minima=[[*m.xy, m.value, m.kind] for m in surface.minima],
-        minima_discovered=discovered,
     )
-    metadata.pop("starts", None)  # the grid is described by view and resolution
-    return FateMap(
-        x=x,
-        y=y,
-        outcome=outcome,
-        steps_taken=steps_taken,
-        final_positions=trace.positions[-1],
-        surface=surface,
-        metadata=metadata,
+    ref = cluster.portable_surface(surface)
+    outputs, execution = cluster.run_grid(
+        _fate_chunk,
+        lambda lo, hi: {
+            "surface": ref,
+            "optimizer": opt,
+            "range": (lo, hi),
+            "starts": starts[lo:hi],
+            "steps": steps,
+            "run": run,
+        },
+        units=H,
+        unit_bytes=W * per_particle,
+        particles_per_unit=W,
+        limit=limit,
+        chunks=chunks,
+        unit="map rows",
+        client=client,
+        results_dir=out_dir,
+        config=config,
+        progress=progress,
+        desc="fate",
     )
+    arrays = {k: np.concatenate([o[0][k] for o in outputs]) for k in outputs[0][0]}
+    return arrays, _chunk_metadata(outputs, (H, W), execution)
+
+
+def _fate_chunk(task: dict) -> tuple[dict, dict]:
+    """Rows `[lo, hi)` of a fate map: `(arrays (hi - lo, W, ...), meta)`."""
+    from simulator import cluster
+
+    cluster.tune_worker_allocator()
+    lo, hi = task["range"]
+    starts = task["starts"]
+    W = starts.shape[1]
+    trace = simulate(
+        cluster.rebuild_surface(task["surface"]),
+        task["optimizer"],
+        starts,
+        task["steps"],
+        record=("positions",),
+        record_every=max(task["steps"], 1),
+        particle_index=np.arange(lo * W, hi * W).reshape(hi - lo, W),
+        **task["run"],
+    )
+    return _fate_arrays(trace, task["steps"]), {"trace_metadata": trace.metadata}

@@ -20,6 +20,7 @@ from simulator.moons.planes import (
     random_plane,
 )
 from simulator.moons.results import FitHistory, ManyHistory
+from simulator.moons.study import StudyResult, lr_study
 from simulator.moons.training import fit, fit_many
 
 __all__ = [
@@ -34,11 +35,13 @@ __all__ = [
     "ManyHistory",
     "Plane",
     "Projection",
+    "StudyResult",
     "article_experiment",
     "decision_boundary",
     "fit",
     "fit_many",
     "losses",
+    "lr_study",
     "make_moons",
     "pca_plane",
     "plane_through",
