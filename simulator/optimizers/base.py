@@ -277,6 +277,10 @@ def keras_pow(base: Any, exponent: Any, dtype: Any) -> np.ndarray:
     exponent = np.asarray(exponent, dtype)
     if dtype != np.float64:
         return np.power(base, exponent)
+    if base.ndim == 0 and exponent.ndim == 0:
+        # The common case (float hyperparameters): `math.pow` directly, the same
+        # call `_libm_pow` makes, without the object-array round trip.
+        return np.asarray(math.pow(base, exponent), dtype=dtype)
     return np.asarray(_libm_pow(base, exponent), dtype=dtype)
 
 
@@ -890,17 +894,22 @@ class Optimizer:
         ema: tuple[np.ndarray, ...] | None,
     ) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "learning_rate": np.broadcast_to(lr, B),
+            # A filled array, not `np.broadcast_to` (a view, but several times
+            # slower to build for the one-particle batches of the explorer).
+            "learning_rate": np.full(B, lr, dtype=lr.dtype),
             "grad_position": tuple(w_in),
             "gradient": tuple(g_used),
         }
         updates = tuple(b - a for a, b in zip(w_in, w_out, strict=True))
         out["update"] = updates
         with np.errstate(divide="ignore", invalid="ignore"):
-            out["effective_lr"] = tuple(
-                np.where(g != 0, -u / np.where(g != 0, g, 1), np.nan)
-                for u, g in zip(updates, g_used, strict=True)
-            )
+            effective = []
+            for u, g in zip(updates, g_used, strict=True):
+                nonzero = g != 0
+                effective.append(
+                    np.where(nonzero, -u / np.where(nonzero, g, 1), np.nan)
+                )
+            out["effective_lr"] = tuple(effective)
         keys: list[str] = []
         for info in per_var:
             keys.extend(k for k in info if k not in keys)
@@ -909,7 +918,7 @@ class Optimizer:
                 out[key] = tuple(info.get(key) for info in per_var)
             else:
                 out[key] = tuple(
-                    info.get(key, np.full_like(w, np.nan))
+                    info[key] if key in info else np.full_like(w, np.nan)
                     for info, w in zip(per_var, w_in, strict=True)
                 )
         if ema is not None:
