@@ -9,6 +9,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from scenes.vocab import (
+    FIGURE_FORMATS,
+    GLYPH_CHOICES,
+    PANELS,
+    SWEEP_METRICS,
+    VIDEO_FORMATS,
+)
+
 __all__ = ["main"]
 
 EXAMPLES = {
@@ -37,6 +45,13 @@ EXAMPLES = {
         '      --optimizer "Lion(0.01)" --steps 100 --out saddle.npz'
     ),
     "render": "optiscape render examples/valley.toml --out valley.png",
+    "animate": (
+        "optiscape animate --surface rosenbrock \\\n"
+        '      --optimizer "Adam(learning_rate=0.1)" \\\n'
+        '      --optimizer "SGD(learning_rate=0.001, momentum=0.9)" \\\n'
+        "      --steps 240 --frames 120 --fps 30 --size 1280x720 \\\n"
+        "      --panels loss --out race.mp4"
+    ),
     "gallery": "optiscape gallery --out out",
     "explore": (
         "optiscape explore --surface rosenbrock\n"
@@ -93,6 +108,39 @@ def _parser() -> argparse.ArgumentParser:
         default="all",
     )
 
+    def video_args(p: argparse.ArgumentParser, default_out: str) -> None:
+        when = p.add_mutually_exclusive_group()
+        when.add_argument("--frames", type=int, help="frames in all (default 6 s)")
+        when.add_argument("--seconds", type=float, help="duration in seconds")
+        p.add_argument("--fps", type=float, default=30.0, help="frames per second")
+        p.add_argument(
+            "--size", default="1280x720", metavar="WxH", help="frame size in pixels"
+        )
+        p.add_argument(
+            "--panels",
+            default="",
+            metavar="P1,P2",
+            help=f"linked panels, any of {','.join(PANELS)}",
+        )
+        p.add_argument(
+            "--trail",
+            type=int,
+            default=0,
+            metavar="K",
+            help="fading trail of K steps (0: the whole path)",
+        )
+        p.add_argument(
+            "--easing",
+            choices=("ease", "uniform"),
+            default="ease",
+            help="ease: frames follow the motion; uniform: steps per frame fixed",
+        )
+        p.add_argument(
+            "--out",
+            default=default_out,
+            help=f"{', '.join('.' + f for f in VIDEO_FORMATS)} (.png: frames)",
+        )
+
     def run_args(p: argparse.ArgumentParser, many: bool = True) -> None:
         p.add_argument(
             "--surface",
@@ -136,7 +184,7 @@ def _parser() -> argparse.ArgumentParser:
         "--glyph",
         action="append",
         default=[],
-        choices=("gradient", "velocity", "lookahead", "step_size"),
+        choices=GLYPH_CHOICES,
         help="draw this quantity at a few steps; repeatable",
     )
     p.add_argument("--glyph-steps", metavar="S1,S2,...", help="steps for the glyphs")
@@ -149,6 +197,23 @@ def _parser() -> argparse.ArgumentParser:
         help="log-scaled contours (auto: the surface decides)",
     )
     p.add_argument("--out", default="race.png", help=".png, .svg or .pdf")
+
+    p = add("animate", "Race optimizers on a surface and animate their paths.")
+    run_args(p)
+    video_args(p, default_out="race.mp4")
+    p.add_argument(
+        "--glyph",
+        action="append",
+        default=[],
+        choices=GLYPH_CHOICES,
+        help="draw this quantity moving with the particles; repeatable",
+    )
+    p.add_argument(
+        "--swarm",
+        type=int,
+        metavar="N",
+        help="start from an N x N grid of points over the view (instead of --start)",
+    )
 
     p = add("sweep", "Sweep two hyperparameters and plot a heatmap.")
     run_args(p, many=False)
@@ -164,7 +229,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--metric",
         default="final_loss",
-        choices=("final_loss", "steps", "diverged", "converged"),
+        choices=tuple(SWEEP_METRICS),
     )
     p.add_argument("--out", default="sweep.png")
 
@@ -256,7 +321,7 @@ def _grid(items: Sequence[str]) -> dict[str, list[float]]:
     return grid
 
 
-def _check_out(out: str, suffixes=(".png", ".svg", ".pdf")) -> None:
+def _check_out(out: str, suffixes=tuple("." + f for f in FIGURE_FORMATS)) -> None:
     """Refuse a bad --out before any work is done."""
     if Path(out).suffix.lower() not in suffixes:
         raise UsageError(
@@ -342,6 +407,87 @@ def _cmd_plot(args) -> None:
     )
 
 
+def video_settings(args):
+    """`VideoSettings` from the shared video options (one-line errors)."""
+    from scenes.spec import video_settings as from_table
+
+    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", args.size)
+    if not match:
+        raise UsageError(
+            f"--size must be WIDTHxHEIGHT in pixels. Received: {args.size!r}"
+        )
+    if args.trail < 0 or args.trail == 1:
+        raise UsageError(
+            f"--trail must be 0 (whole path) or >= 2. Received: {args.trail}"
+        )
+    table = {
+        "frames": args.frames,
+        "seconds": args.seconds,
+        "fps": args.fps,
+        "size": (int(match[1]), int(match[2])),
+        "panels": [p.strip() for p in args.panels.split(",") if p.strip()],
+        "trail": args.trail,
+        "easing": args.easing,
+    }
+    return from_table({k: v for k, v in table.items() if v is not None})
+
+
+def _check_video_out(out: str) -> None:
+    """Refuse a bad video --out (suffix, directory) before any work is done."""
+    from scenes.animate.encode import require_ffmpeg, video_format
+
+    require_ffmpeg(video_format(out))
+    parent = Path(out).resolve().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK):
+        raise UsageError(
+            f"--out: cannot write into '{parent}' (not a writable directory). "
+            f"Received: out='{out}'"
+        )
+
+
+def _swarm_starts(surface_text: str, n: int) -> list[list[float]]:
+    import numpy as np
+
+    import surfaces
+
+    if not 1 <= n <= 200:
+        raise UsageError(f"--swarm must be from 1 to 200 (N x N starts). Received: {n}")
+    (x0, x1), (y0, y1) = surfaces.resolve(surface_text).view
+    # Cell centres, so no start sits on the view's edge.
+    xs = x0 + (np.arange(n) + 0.5) * (x1 - x0) / n
+    ys = y0 + (np.arange(n) + 0.5) * (y1 - y0) / n
+    X, Y = np.meshgrid(xs, ys)
+    return np.stack([X.ravel(), Y.ravel()], -1).tolist()
+
+
+def _cmd_animate(args) -> None:
+    from scenes.animate.race import animate_race
+    from simulator import simulate
+
+    settings = video_settings(args)
+    _check_video_out(args.out)
+    if args.swarm and args.start:
+        raise UsageError("--swarm and --start cannot be combined.")
+    starts = _swarm_starts(args.surface, args.swarm) if args.swarm else _starts(args)
+    race = simulate(
+        args.surface,
+        args.optimizer,
+        starts,
+        args.steps,
+        labels=_labels(args),
+        noise=args.noise,
+        seed=args.seed,
+        dtype=args.dtype,
+        progress=not args.quiet,
+    )
+    animation = animate_race(
+        race, args.out, settings, glyphs=args.glyph, progress=not args.quiet
+    )
+    _say(args, animation.files)
+
+
 def _cmd_sweep(args) -> None:
     from scenes.render import render_sweep
     from simulator import sweep
@@ -416,7 +562,7 @@ def _cmd_render(args) -> None:
 
 
 def _cmd_moons(args) -> None:
-    from scenes.moons_figures import render_article
+    from scenes.figures.moons import render_article
 
     if args.seeds < 1:
         raise UsageError(f"--seeds must be >= 1. Received: {args.seeds}")
@@ -485,6 +631,7 @@ def _cmd_explore(args) -> None:
 COMMANDS = {
     "list": _cmd_list,
     "plot": _cmd_plot,
+    "animate": _cmd_animate,
     "sweep": _cmd_sweep,
     "fate": _cmd_fate,
     "moons": _cmd_moons,

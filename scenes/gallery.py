@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from tqdm.auto import tqdm
 
-from scenes.moons_figures import render_article
+from scenes.figures.moons import render_article
 from scenes.render import render_fate, render_race, render_sweep
 from simulator import fate_map, simulate, sweep
 

@@ -8,11 +8,12 @@ from typing import Any
 
 from matplotlib.figure import Figure
 
+from scenes.vocab import FIGURE_FORMATS
 from simulator.metadata import jsonable, package_versions
 
 __all__ = ["FORMATS", "read_png_config", "save_figure"]
 
-FORMATS = ("png", "svg", "pdf")
+FORMATS = FIGURE_FORMATS
 PNG_KEY = "optiscape"
 
 

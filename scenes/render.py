@@ -8,11 +8,12 @@ from typing import Any
 import matplotlib.pyplot as plt
 
 import surfaces
-from scenes.curves import plot_loss_curves
-from scenes.landscape import plot_race, plot_race_3d, plot_race_panels
-from scenes.maps import plot_fate, plot_sweep
+from scenes.figures.curves import plot_loss_curves
+from scenes.figures.landscape import plot_race, plot_race_3d, plot_race_panels
+from scenes.figures.maps import plot_fate, plot_sweep
 from scenes.output import save_figure
 from scenes.spec import SceneSpec
+from scenes.vocab import FIGURE_FORMATS, VIDEO_FORMATS
 from simulator import fate_map, simulate, sweep
 from simulator.trace import Race
 
@@ -22,7 +23,7 @@ __all__ = ["render_fate", "render_race", "render_spec", "render_sweep"]
 def _stem(out: str | Path) -> Path:
     out = Path(out)
     return (
-        out.with_suffix("") if out.suffix.lower() in (".png", ".svg", ".pdf") else out
+        out.with_suffix("") if out.suffix.lower().lstrip(".") in FIGURE_FORMATS else out
     )
 
 
@@ -32,7 +33,7 @@ def _formats(out: str | Path, formats) -> tuple[str, ...]:
     suffix = Path(out).suffix.lower().lstrip(".")
     if not suffix:
         return ("png",)
-    if suffix not in ("png", "svg", "pdf"):
+    if suffix not in FIGURE_FORMATS:
         raise ValueError(f"`out` must end in .png, .svg or .pdf. Received: out='{out}'")
     return (suffix,)
 
@@ -126,20 +127,14 @@ def render_fate(
 def render_spec(
     spec: SceneSpec, out: str | Path | None = None, *, progress: bool = False
 ) -> list[Path]:
-    """Runs what `spec` describes and renders it; returns the files written."""
-    out = out or spec.out or Path(spec.source).with_suffix(".png").name
-    surface = surfaces.resolve(
-        {"name": spec.surface["name"]}
-        if "name" in spec.surface
-        else {
-            "expression": spec.surface["expression"],
-            "view": spec.surface.get("view"),
-        }
-    )
-    if "name" in spec.surface and "view" in spec.surface:
-        from dataclasses import replace
+    """Runs what `spec` describes and renders it; returns the files written.
 
-        surface = replace(surface, view=tuple(map(tuple, spec.surface["view"])))
+    A race spec with a `[video]` table also writes the video (`[video] out`, or
+    `<out>.mp4`); with a `[video]` table and no `[scene] out` only the video. An
+    `out` given here replaces `[scene] out`, or `[video] out` if it is a video.
+    """
+    figure_out, video_out = _spec_outputs(spec, out)
+    surface = _spec_surface(spec)
     config = {"spec": spec.to_config()}
     r = spec.render
     title = spec.title or True
@@ -160,23 +155,30 @@ def render_spec(
             record_every=spec.record_every,
             **common,
         )
-        written = render_race(
-            race,
-            out,
-            formats=spec.formats,
-            config=config,
-            glyphs=r.get("glyphs", ()),
-            glyph_steps=r.get("glyph_steps"),
-            three_d=r.get("three_d", False),
-            log=r.get("log"),
-            loss_curves=r.get("loss_curves", False),
-            title=title,
-            size=tuple(r.get("size", (8, 7.5))),
-            dpi=r.get("dpi", 150),
-        )
+        written = []
+        if figure_out is not None:
+            written += render_race(
+                race,
+                figure_out,
+                formats=spec.formats,
+                config=config,
+                glyphs=r.get("glyphs", ()),
+                glyph_steps=r.get("glyph_steps"),
+                three_d=r.get("three_d", False),
+                log=r.get("log"),
+                loss_curves=r.get("loss_curves", False),
+                title=title,
+                size=tuple(r.get("size", (8, 7.5))),
+                dpi=r.get("dpi", 150),
+            )
+        if video_out is not None:
+            written += render_video(race, video_out, spec, config, progress)
         if r.get("save_trace"):
-            written.append(race.save(_stem(out).with_suffix(".npz")))
+            written.append(
+                race.save(_stem(figure_out or video_out).with_suffix(".npz"))
+            )
         return written
+    out = figure_out
     if spec.kind == "sweep":
         sw = spec.sweep
         common.pop("progress")
@@ -216,6 +218,79 @@ def render_spec(
         title=title,
         dpi=r.get("dpi", 150),
     )
+
+
+def _spec_surface(spec: SceneSpec):
+    """The spec's surface: a registered name (with an optional view) or an
+    expression."""
+    if "name" not in spec.surface:
+        return surfaces.resolve(
+            {"expression": spec.surface["expression"], "view": spec.surface.get("view")}
+        )
+    surface = surfaces.resolve({"name": spec.surface["name"]})
+    if "view" in spec.surface:
+        from dataclasses import replace
+
+        surface = replace(surface, view=tuple(map(tuple, spec.surface["view"])))
+    return surface
+
+
+def _spec_outputs(
+    spec: SceneSpec, out: str | Path | None
+) -> tuple[Path | None, Path | None]:
+    """Where the figure and the video go (None: not written).
+
+    Without `out`: the figure at `[scene] out` and, with a `[video]` table, the
+    video at `[video] out` (default `<figure stem>.mp4`; with a `[video]` table
+    and no `[scene] out`, only the video). With `out`: only that file, a video
+    if its suffix says so (a race spec without `[video]` then animates with the
+    defaults).
+    """
+    suffix = None if out is None else Path(out).suffix.lower().lstrip(".")
+    if suffix in VIDEO_FORMATS and suffix not in FIGURE_FORMATS:
+        if spec.kind != "race":
+            raise ValueError(
+                f"Only a race scene can be animated. Received: out='{out}'"
+            )
+        spec.video = spec.video or {"renderer": "matplotlib"}
+        return None, Path(out)
+    if out is not None:
+        return Path(out), None
+    figure_out = spec.out
+    if not spec.video:
+        return Path(figure_out or Path(spec.source).with_suffix(".png").name), None
+    video_out = spec.video.get("out")
+    if video_out is None:
+        stem = _stem(figure_out or Path(spec.source).with_suffix("").name)
+        video_out = stem.with_suffix(".mp4")
+    return (None if figure_out is None else Path(figure_out)), Path(video_out)
+
+
+def render_video(
+    race: Race, out: Path, spec: SceneSpec, config, progress: bool
+) -> list[Path]:
+    """The spec's `[video]` for a computed race (matplotlib renderer)."""
+    from scenes.animate.race import animate_race
+    from scenes.spec import video_settings
+
+    video = spec.video
+    if video["renderer"] != "matplotlib":
+        raise ValueError(
+            f"{spec.source}: [video] renderer: {video['renderer']!r} is not "
+            'available in this version; use renderer = "matplotlib"'
+        )
+    settings = video_settings(video)
+    glyphs = video.get("glyphs", spec.render.get("glyphs", ()))
+    title = spec.title or True
+    return animate_race(
+        race,
+        out,
+        settings,
+        glyphs=glyphs,
+        title=title,
+        config=config,
+        progress=progress,
+    ).files
 
 
 def _text(text: str) -> str:

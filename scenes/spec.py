@@ -10,6 +10,14 @@ from typing import Any
 
 import numpy as np
 
+from scenes.vocab import (
+    FIGURE_FORMATS,
+    GLYPH_CHOICES,
+    PANELS,
+    RENDERERS,
+    SWEEP_METRICS,
+)
+
 __all__ = ["KINDS", "SceneSpec", "SpecError", "load_spec", "parse_spec"]
 
 #: Scene kinds a spec can describe (animations and Manim scenes will add more).
@@ -32,6 +40,19 @@ _SECTIONS = {
     },
     "sweep": {"optimizer", "grid", "fixed", "metric"},
     "fate": {"optimizer", "resolution", "tolerance"},
+    "video": {
+        "renderer",
+        "out",
+        "frames",
+        "seconds",
+        "fps",
+        "size",
+        "panels",
+        "trail",
+        "easing",
+        "glyphs",
+        "quality",
+    },
 }
 
 
@@ -60,6 +81,7 @@ class SceneSpec:
     render: dict[str, Any] = field(default_factory=dict)
     sweep: dict[str, Any] = field(default_factory=dict)
     fate: dict[str, Any] = field(default_factory=dict)
+    video: dict[str, Any] = field(default_factory=dict)
 
     def to_config(self) -> dict[str, Any]:
         """The spec as a JSON-able dict (stored in every artefact it renders)."""
@@ -228,9 +250,7 @@ def parse_spec(data: dict[str, Any], source: str = "<spec>") -> SceneSpec:
             raise check.fail(
                 "[scene] formats", f"expected a list such as ['png'], got {fm!r}"
             )
-        spec.formats = [
-            check.str("[scene] formats", f, ("png", "svg", "pdf")) for f in fm
-        ]
+        spec.formats = [check.str("[scene] formats", f, FIGURE_FORMATS) for f in fm]
     opts = data.get("optimizers", [])
     if not isinstance(opts, list):
         raise check.fail("[[optimizers]]", "expected an array of tables [[optimizers]]")
@@ -261,7 +281,7 @@ def parse_spec(data: dict[str, Any], source: str = "<spec>") -> SceneSpec:
             check.str(
                 "[render] glyphs",
                 name,
-                ("gradient", "velocity", "lookahead", "step_size"),
+                GLYPH_CHOICES,
             )
     if "glyph_steps" in render:
         gs = render["glyph_steps"]
@@ -301,9 +321,15 @@ def parse_spec(data: dict[str, Any], source: str = "<spec>") -> SceneSpec:
             "metric": check.str(
                 "[sweep] metric",
                 sw.get("metric", "final_loss"),
-                ("final_loss", "steps", "diverged", "converged"),
+                tuple(SWEEP_METRICS),
             ),
         }
+    if "video" in data:
+        if kind != "race":
+            raise check.fail(
+                "[video]", f"only a race scene can be animated, not {kind!r}"
+            )
+        spec.video = _video(check, data["video"])
     if kind == "fate":
         fa = check.keys("fate", data.get("fate", {}), _SECTIONS["fate"])
         if "optimizer" not in fa:
@@ -316,6 +342,85 @@ def parse_spec(data: dict[str, Any], source: str = "<spec>") -> SceneSpec:
             ),
         }
     return spec
+
+
+def _video(check: _Checker, table: Any) -> dict[str, Any]:
+    """The `[video]` table, checked key by key, then as `VideoSettings`."""
+    v = dict(check.keys("video", table, _SECTIONS["video"]))
+    v["renderer"] = check.str(
+        "[video] renderer", v.get("renderer", "matplotlib"), RENDERERS
+    )
+    if "out" in v:
+        v["out"] = check.str("[video] out", v["out"])
+    if "frames" in v:
+        v["frames"] = check.int("[video] frames", v["frames"], 1)
+    for key in ("seconds", "fps"):
+        if key in v:
+            v[key] = check.float(f"[video] {key}", v[key])
+            if not v[key] > 0:
+                raise check.fail(
+                    f"[video] {key}", f"expected a number > 0, got {v[key]!r}"
+                )
+    if "size" in v:
+        size = v["size"]
+        if (
+            not isinstance(size, list)
+            or len(size) != 2
+            or not all(isinstance(n, int) and not isinstance(n, bool) for n in size)
+        ):
+            raise check.fail(
+                "[video] size", f"expected [width, height] in pixels, got {size!r}"
+            )
+    if "panels" in v:
+        if not isinstance(v["panels"], list):
+            raise check.fail("[video] panels", f"expected a list, got {v['panels']!r}")
+        for p in v["panels"]:
+            check.str("[video] panels", p, tuple(PANELS))
+    if "trail" in v:
+        v["trail"] = check.int("[video] trail", v["trail"], 0)
+        if v["trail"] == 1:
+            raise check.fail(
+                "[video] trail", "expected 0 (the whole path) or >= 2, got 1"
+            )
+    if "easing" in v:
+        check.str("[video] easing", v["easing"], ("ease", "uniform"))
+    if "glyphs" in v:
+        if not isinstance(v["glyphs"], list):
+            raise check.fail("[video] glyphs", f"expected a list, got {v['glyphs']!r}")
+        for name in v["glyphs"]:
+            check.str("[video] glyphs", name, GLYPH_CHOICES)
+    if "quality" in v:
+        check.str("[video] quality", v["quality"], ("low", "medium", "high", "4k"))
+    if v["renderer"] == "matplotlib":
+        try:
+            settings = video_settings(v)
+        except ValueError as err:
+            raise check.fail("[video]", str(err)) from None
+        if "out" in v:
+            from scenes.animate.encode import video_format
+
+            try:
+                settings.check_even(video_format(v["out"]))
+            except ValueError as err:
+                raise check.fail("[video] out", str(err)) from None
+    return v
+
+
+def video_settings(video: dict[str, Any]):
+    """`VideoSettings` from a checked `[video]` table."""
+    from scenes.animate.race import VideoSettings
+
+    w, h = video.get("size", (1280, 720))
+    return VideoSettings(
+        frames=video.get("frames"),
+        seconds=video.get("seconds"),
+        fps=video.get("fps", 30.0),
+        size=(w, h),
+        panels=tuple(video.get("panels", ())),
+        trail=video.get("trail") or None,
+        easing=video.get("easing", "ease"),
+        dpi=h / 7.2,
+    )
 
 
 def load_spec(path: str | Path) -> SceneSpec:

@@ -89,3 +89,13 @@ def log_colorbar_ticks(bar: Any, lo: float, hi: float) -> None:
     )
     bar.ax.yaxis.set_major_formatter(label_all)
     bar.ax.set_ylim(lo, hi)
+
+
+#: A live particle outside the view: a triangle at the view's edge.
+OFF_VIEW_MARKER = {
+    "marker": "^",
+    "s": 50,
+    "edgecolors": "black",
+    "linewidths": 0.8,
+    "zorder": 7,
+}

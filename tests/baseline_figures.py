@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 
-from scenes.landscape import plot_race
-from scenes.maps import plot_fate, plot_sweep
+from scenes.figures.landscape import plot_race
+from scenes.figures.maps import plot_fate, plot_sweep
 from simulator import fate_map, simulate, sweep
 
 BASELINE_DPI = 60

@@ -63,6 +63,28 @@ def test_sweep_grid_forms():
             "[sweep.grid] momentum",
         ),
         ({**BASE, "scene": {"kind": "fate"}}, "[fate]"),
+        ({**BASE, "video": {"fps": 0}}, "[video] fps: expected a number > 0, got 0"),
+        ({**BASE, "video": {"frames": 0}}, "[video] frames: expected an integer >= 1"),
+        ({**BASE, "video": {"panels": ["loss", "x"]}}, "[video] panels: expected one"),
+        ({**BASE, "video": {"renderer": "blender"}}, "[video] renderer"),
+        ({**BASE, "video": {"size": [1280]}}, "[video] size: expected [width, height]"),
+        (
+            {**BASE, "video": {"size": [1281, 720], "out": "a.mp4"}},
+            "[video] out: H.264",
+        ),
+        ({**BASE, "video": {"size": [10, 10]}}, "[video]: `size` must be two integers"),
+        ({**BASE, "video": {"fsp": 30}}, "Did you mean 'fps'?"),
+        ({**BASE, "video": {"trail": 1}}, "[video] trail"),
+        ({**BASE, "video": {"glyphs": ["wind"]}}, "[video] glyphs"),
+        (
+            {
+                **BASE,
+                "scene": {"kind": "fate"},
+                "video": {},
+                "fate": {"optimizer": "SGD"},
+            },
+            "[video]: only a race scene can be animated",
+        ),
         (
             {**BASE, "surface": {"name": "saddle", "view": [[1, 0], [0, 1]]}},
             "[surface] view",
@@ -83,3 +105,16 @@ def test_toml_syntax_and_missing_file(tmp_path):
         load_spec(bad)
     with pytest.raises(SpecError, match=r"nope\.toml: cannot read"):
         load_spec(tmp_path / "nope.toml")
+
+
+def test_video_table_and_settings():
+    from scenes.spec import video_settings
+
+    spec = parse_spec(
+        {**BASE, "video": {"seconds": 2, "fps": 15, "size": [640, 360], "trail": 20}}
+    )
+    settings = video_settings(spec.video)
+    assert (settings.frames, settings.fps, settings.size) == (30, 15.0, (640, 360))
+    assert settings.trail == 20
+    assert spec.video["renderer"] == "matplotlib"
+    assert spec.to_config()["video"]["seconds"] == 2

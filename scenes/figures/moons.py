@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 
-from scenes.curves import plot_loss_curves, plot_loss_small_multiples
+from scenes.figures.curves import plot_loss_curves, plot_loss_small_multiples
 from scenes.output import save_figure
 from scenes.style import CONTOUR_CMAP, OKABE_ITO, log_colorbar_ticks, series_style
 from simulator import moons

@@ -19,17 +19,10 @@ from scenes.style import (
     SERIES_COLORS,
     STALLED_COLOR,
 )
+from scenes.vocab import SWEEP_METRICS as METRICS
 from simulator.sweeps import DIVERGED, STALLED, FateMap, SweepResult
 
 __all__ = ["METRICS", "MapArtists", "plot_fate", "plot_sweep"]
-
-#: Sweep metric -> (title, log colour scale).
-METRICS = {
-    "final_loss": ("median final loss", True),
-    "steps": ("median steps to converge", False),
-    "diverged": ("fraction of starts diverged", False),
-    "converged": ("fraction of starts at a minimum", False),
-}
 
 
 @dataclass

@@ -38,12 +38,79 @@ class Series:
 
 @dataclass
 class CurveArtists:
-    """What a curve plot drew: label -> median line, label -> band (or None)."""
+    """What a curve plot drew; `update(row)` draws the curves up to a row.
+
+    Attributes:
+        axes: the axes.
+        lines: label -> median line; bands: label -> band (or None).
+        legend: the legend (None without).
+        steps: `(R,)` the run's recorded steps: `update(row)` shows every point
+            with `x <= steps[row]` (default: the x of the first series).
+        cursor: label -> the marker at each curve's current point, and the
+            vertical line `"step"` (hidden until `update` is called).
+    """
 
     axes: list[Axes]
     lines: dict[str, Any] = field(default_factory=dict)
     bands: dict[str, Any] = field(default_factory=dict)
     legend: Any = None
+    steps: np.ndarray | None = None
+    cursor: dict[str, Any] = field(default_factory=dict)
+    _full: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    @property
+    def animated(self) -> list[Any]:
+        """Every artist `update` changes."""
+        return [*self.lines.values(), *self.cursor.values()]
+
+    def update(self, row: int) -> list[Any]:
+        """Curves up to recorded row `row`, a dot at each end and a cursor line."""
+        step = float(self.steps[row])
+        for label, line in self.lines.items():
+            x, y = self._full[label]
+            n = int(np.searchsorted(x, step, side="right"))
+            line.set_data(x[:n], y[:n])
+            if label in self.cursor:
+                dot = self.cursor[label]
+                dot.set_data(x[n - 1 : n], y[n - 1 : n]) if n else dot.set_data([], [])
+        for ax_cursor in (a for k, a in self.cursor.items() if k.startswith("step")):
+            ax_cursor.set_xdata([step, step])
+            ax_cursor.set_visible(True)
+        return self.animated
+
+    def add_cursor(self, ghost: bool = True) -> None:
+        """Marks the curves' current points and the step; ghosts the full curves.
+
+        Args:
+            ghost: keep each full curve faintly in the background, so the viewer
+                sees where it is going.
+        """
+        for label, line in self.lines.items():
+            ax = line.axes
+            if ghost:
+                x, y = self._full[label]
+                ax.plot(
+                    x,
+                    y,
+                    color=line.get_color(),
+                    linewidth=1.0,
+                    alpha=0.25,
+                    linestyle=line.get_linestyle(),
+                )
+            (self.cursor[label],) = ax.plot(
+                [],
+                [],
+                marker="o",
+                markersize=5,
+                color=line.get_color(),
+                markeredgecolor="black",
+                linestyle="none",
+                zorder=5,
+            )
+        for i, ax in enumerate(self.axes):
+            self.cursor[f"step{i}"] = ax.axvline(
+                0, color="#333333", linewidth=0.8, alpha=0.6, visible=False
+            )
 
 
 def loss_series(data: Any, x: np.ndarray | None = None) -> list[Series]:
@@ -114,6 +181,7 @@ def _draw(ax: Axes, s: Series, index: int, band: str | None, art: CurveArtists) 
         label=label,
     )
     art.lines[s.label] = line
+    art._full[s.label] = (s.x[ok], median)
     art.bands[s.label] = None
     if band and s.runs > 1:
         lo, hi = (25, 75) if band == "iqr" else (0, 100)
@@ -153,6 +221,7 @@ def plot_loss_curves(
     ylabel: str = "loss",
     title: str | None = None,
     legend: bool = True,
+    first_style: int = 0,
 ) -> CurveArtists:
     """All series on one axes: median line and band over runs, log y by default.
 
@@ -164,6 +233,7 @@ def plot_loss_curves(
         band: `"iqr"` (25-75th percentile), `"range"` (min-max) or None.
         xlabel, ylabel, title: labels.
         legend: draw a legend.
+        first_style: style index of the first series.
 
     Returns:
         `CurveArtists`.
@@ -176,8 +246,9 @@ def plot_loss_curves(
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 5), layout="constrained")
     art = CurveArtists(axes=[ax])
-    for i, s in enumerate(series):
+    for i, s in enumerate(series, start=first_style):
         _draw(ax, s, i, band, art)
+    art.steps = series[0].x if series else np.zeros(1)
     scale = _set_scale(ax, series, log)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(

@@ -1,0 +1,1 @@
+"""Animated trajectories with matplotlib: blitted frames piped into ffmpeg."""

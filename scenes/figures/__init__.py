@@ -1,0 +1,1 @@
+"""Static matplotlib figures: landscapes with paths and glyphs, loss curves, maps."""
