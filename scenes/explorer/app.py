@@ -7,20 +7,24 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib.patches import Rectangle
+from matplotlib.transforms import IdentityTransform
 
 import surfaces
 from scenes.explorer.controls import with_hyperparameter
 from scenes.explorer.layers import (
     CurvesLayer,
-    PathsLayer,
-    draw_minima,
-    internal_norm,
-    starts_xy,
+    SeriesLayer,
+    glyph_scale,
+    internal_curve,
+    loss_curve,
     sticky_log_limits,
 )
 from scenes.explorer.spec_export import race_spec_text
+from scenes.figures.internals import INTERNAL_QUANTITIES
+from scenes.figures.landscape import draw_contours, draw_minima
 from scenes.gallery import ARTICLE_RACES, article_optimizers
-from scenes.landscape import draw_contours
+from scenes.vocab import GLYPHS
 from simulator import simulate
 from simulator.engine import resolve_optimizer
 from simulator.metadata import jsonable
@@ -28,10 +32,11 @@ from simulator.trace import Race, Trace
 
 __all__ = ["GLYPH_CHOICES", "INTERNALS", "Explorer"]
 
-#: Internals the lower panel can show (norm over the two coordinates).
-INTERNALS = ("update", "gradient", "velocity", "step_size", "effective_lr")
-#: Glyphs drawn at the heads.
-GLYPH_CHOICES = ("velocity", "gradient", "none")
+#: Quantities the lower panel can show (`scenes.figures.internals`; per-coordinate
+#: ones as their norm), median over the particles.
+INTERNALS = tuple(INTERNAL_QUANTITIES)
+#: Glyphs drawn at the heads (`scenes.vocab.GLYPHS`), or none.
+GLYPH_CHOICES = (*GLYPHS, "none")
 #: Swarm mode: a grid of this many starts per side over the view.
 SWARM_SIDE = 32
 #: Default learning rates (SGD family, adaptive family, Lion) off the gallery.
@@ -44,6 +49,16 @@ def default_optimizers(surface_name: str) -> list[str]:
     """The article's ten configurations, learning rates as in the gallery race."""
     lrs = next((r.lrs for r in ARTICLE_RACES if r.surface == surface_name), DEFAULT_LRS)
     return [text for text, _ in article_optimizers(*lrs)]
+
+
+def _xy(starts) -> np.ndarray:
+    """`(N, 2)` float array of start points."""
+    return np.asarray(starts, dtype=np.float64).reshape(-1, 2)
+
+
+def _internal_label(quantity: str) -> str:
+    label, _, _ = INTERNAL_QUANTITIES[quantity]
+    return f"{label} (median)"
 
 
 def _one_line(err: Exception) -> str:
@@ -85,7 +100,7 @@ class Explorer:
         starts: `[(x, y), ...]` (default: the surface's first suggested start).
         noise, seed: gradient noise (std. dev.) and its seed.
         glyph: `"velocity"`, `"gradient"` or `"none"` at the heads.
-        internal: the internal the lower panel shows (see `INTERNALS`).
+        internal: the quantity the lower panel shows (see `INTERNALS`).
         figure: a figure to draw into (default: a new `pyplot` figure, so the
             backend shows it).
         widgets: build the widgets (False: the panels only, e.g. for a video).
@@ -101,7 +116,7 @@ class Explorer:
         noise: float = 0.0,
         seed: int = 0,
         glyph: str = "velocity",
-        internal: str = "update",
+        internal: str = "step_size",
         figure: Any = None,
         widgets: bool = True,
     ):
@@ -124,7 +139,7 @@ class Explorer:
         self._glyph = glyph
         self._internal = internal
         self.selected = 0
-        self.row = 0
+        self.row = steps  # clamped to the last row: the outcome first
         self.error: str | None = None
         self.status = ""
         # One line per state change (the browser front end prints them).
@@ -189,7 +204,7 @@ class Explorer:
     # --------------------------------------------------------------- running
     def _run_starts(self) -> np.ndarray:
         if not self._swarm:
-            return starts_xy(self._starts)
+            return _xy(self._starts)
         (x0, x1), (y0, y1) = self._surface.view
         # Cell centres: the grid never sits on the view's edge.
         xs = x0 + (np.arange(SWARM_SIDE) + 0.5) * (x1 - x0) / SWARM_SIDE
@@ -355,6 +370,8 @@ class Explorer:
         n = max(len(t.steps_recorded) for t in self._traces if t is not None)
         self.row = int(min(max(row, 0), n - 1))
         self._sync_row()
+        if self.ui is not None:
+            self.ui.show_row()
 
     def set_glyph(self, glyph: str) -> bool:
         """The glyph drawn at the heads: `"velocity"`, `"gradient"` or `"none"`."""
@@ -365,7 +382,6 @@ class Explorer:
                     f"`glyph` must be one of {list(GLYPH_CHOICES)}. Received: {glyph!r}"
                 )
             self._glyph = glyph
-            self.paths.glyph = None if glyph == "none" else glyph
             self._sync_all()
 
         return self._attempt("glyph", action)
@@ -379,17 +395,24 @@ class Explorer:
                     f"`internal` must be one of {list(INTERNALS)}. Received: {name!r}"
                 )
             self._internal = name
-            self.ax_internal.set_ylabel(f"|{name}| (median)")
+            self.ax_internal.set_ylabel(_internal_label(name))
             self._background_dirty = True
             self._sync_all()
 
         return self._attempt("internal", action)
 
-    def to_spec(self, out: str = "explored.png", *, save_trace: bool = False) -> str:
+    def to_spec(
+        self,
+        out: str = "explored.png",
+        *,
+        save_trace: bool = False,
+        video: str | None = None,
+    ) -> str:
         """The current state as TOML race-spec text whose `[scene] out` is `out`.
 
         `optiscape render` of that text reruns exactly this race (same floats,
-        same surface, starts, steps, noise and seed) and draws it.
+        same surface, starts, steps, noise and seed) and draws it; with `video`
+        (a path) it also writes the race's video there.
         """
         surface = self._surface
         if self._surface_text in surfaces.SURFACES:
@@ -407,6 +430,7 @@ class Explorer:
             out=out,
             glyphs=() if self._glyph == "none" else (self._glyph,),
             save_trace=save_trace,
+            video=video,
         )
 
     def export(self, directory: str | Path = ".", kind: str = "toml") -> Path:
@@ -434,7 +458,7 @@ class Explorer:
         canvas.restore_region(self._background)
         if self._dirty_axes:
             for ax in self._dirty_axes:
-                self.figure.draw_artist(ax)
+                self._redraw_widget(ax)
             self._dirty_axes.clear()
             self._background = canvas.copy_from_bbox(self.figure.bbox)
         self._draw_animated()
@@ -494,7 +518,7 @@ class Explorer:
         trace = None if self._swarm else self._run(i, optimizer)
         self._optimizers.append(optimizer)
         self._traces.append(trace)
-        self.paths.resize(i + 1)
+        self.series.append(None)
         self.loss.resize(i + 1)
         self.internal.resize(i + 1)
         self._note(f"optimizer {i} {optimizer.to_text()}")
@@ -517,7 +541,7 @@ class Explorer:
         if "starts" in changes and changes["starts"] is None:
             del changes["starts"]
         if "starts" in changes:
-            changes["starts"] = starts_xy(changes["starts"])
+            changes["starts"] = _xy(changes["starts"])
         traces: list[Trace | None] = [None] * len(self._optimizers)
         for i in self._active():
             traces[i] = self._run(i, **changes)
@@ -550,12 +574,11 @@ class Explorer:
             ax.grid(True, which="major", alpha=0.3)
         self.ax_loss.set_ylabel("f − f* (median)")
         self.ax_loss.tick_params(labelbottom=False)
-        self.ax_internal.set_ylabel(f"|{self._internal}| (median)")
+        self.ax_internal.set_ylabel(_internal_label(self._internal))
         self.ax_internal.set_xlabel("step")
         n = len(self._optimizers)
-        self.paths = PathsLayer(
-            self.ax, n, None if self._glyph == "none" else self._glyph
-        )
+        self.series: list[SeriesLayer | None] = [None] * n
+        self._scale: float | None = None
         self.loss = CurvesLayer(self.ax_loss, n)
         self.internal = CurvesLayer(self.ax_internal, n)
         self._message = fig.text(0.01, 0.012, "", fontsize=9, animated=True)
@@ -571,7 +594,8 @@ class Explorer:
                 artist.remove()
         ax.set_position((0.045, 0.33, 0.41, 0.62))
         _, self._colorbar = draw_contours(ax, self._surface, levels=21)
-        draw_minima(ax, self._surface)
+        if self._surface.minima:  # draw_minima needs at least one
+            draw_minima(ax, self._surface)
         ax.set_title(self._surface.name, fontsize=10)
         self._background_dirty = True
         self._sync_all()
@@ -580,35 +604,42 @@ class Explorer:
         known = [m.value for m in self._surface.minima if m.kind == "global"]
         return min(known) if known else 0.0
 
+    @property
+    def _glyph_name(self) -> str | None:
+        return None if self._glyph == "none" else self._glyph
+
     def _sync_trace(self, i: int) -> None:
-        """Trace `i` changed: its path, curves and the axis limits."""
+        """Trace `i` changed: its layer, curves and the axis limits."""
         trace = self._traces[i]
-        view = self._surface.view
-        self.paths.set_trace(i, trace, view)
+        if self.series[i] is not None:
+            self.series[i].remove()
+            self.series[i] = None
         if trace is None:
             self.loss.set_curve(i, None, None)
             self.internal.set_curve(i, None, None)
         else:
+            self.series[i] = SeriesLayer(
+                self.ax, trace, i, self._surface.view, self._glyph_name, self._scale
+            )
             steps = trace.steps_recorded
-            with np.errstate(all="ignore"):
-                loss = np.where(
-                    trace.valid_rows(), trace.loss - self._floor(), np.nan
-                ).reshape(len(steps), -1)
-                gap = np.nanmedian(np.where(loss > 0, loss, np.nan), axis=1)
-            self.loss.set_curve(i, steps, gap)
-            norm = internal_norm(trace, self._internal)
-            self.internal.set_curve(i, None if norm is None else steps[:-1], norm)
+            self.loss.set_curve(i, steps, loss_curve(trace, self._floor()))
+            curve = internal_curve(trace, self._internal)
+            self.internal.set_curve(i, None if curve is None else steps[:-1], curve)
         self._update_limits()
         self.set_row(self.row)
         self._update_message()
 
     def _sync_all(self) -> None:
-        self.paths.resize(len(self._optimizers))
-        self.loss.resize(len(self._optimizers))
-        self.internal.resize(len(self._optimizers))
-        for i in range(len(self._optimizers)):
+        """Everything changed: one glyph scale for the race, every layer anew."""
+        n = len(self._optimizers)
+        self.series += [None] * (n - len(self.series))
+        self.loss.resize(n)
+        self.internal.resize(n)
+        traces = [t for t in self._traces if t is not None]
+        self._scale = glyph_scale(traces, self._surface.view, self._glyph_name)
+        for i in range(n):
             self._sync_trace(i)
-        steps = max(t.steps_recorded[-1] for t in self._traces if t is not None)
+        steps = max(t.steps_recorded[-1] for t in traces)
         if self.ax_loss.get_xlim() != (0, max(steps, 1)):
             self.ax_loss.set_xlim(0, max(steps, 1))
             self._background_dirty = True
@@ -626,7 +657,9 @@ class Explorer:
                 self._background_dirty = True
 
     def _sync_row(self) -> None:
-        self.paths.set_row(self.row)
+        for layer in self.series:
+            if layer is not None:
+                layer.update(self.row)
         steps = [t.steps_recorded for t in self._traces if t is not None]
         longest = max(steps, key=len)
         step = float(longest[min(self.row, len(longest) - 1)])
@@ -651,9 +684,31 @@ class Explorer:
         self._message.set_text(text)
         self._message.set_color("#B00020" if error else "#D55E00")
 
+    def _redraw_widget(self, ax: Any) -> None:
+        """Redraws a widget's axes into the background, its outside texts too.
+
+        A slider's label and value sit outside its axes: the area they cover is
+        first painted with the figure's colour, or the new text would be drawn
+        over the old (this is what a full draw shows there).
+        """
+        fig = self.figure
+        box = ax.get_tightbbox(fig.canvas.get_renderer()).padded(2)
+        clear = Rectangle(
+            (box.x0, box.y0),
+            box.width,
+            box.height,
+            transform=IdentityTransform(),
+            facecolor=fig.get_facecolor(),
+            edgecolor="none",
+            antialiased=False,
+        )
+        clear.set_figure(fig)
+        fig.draw_artist(clear)
+        fig.draw_artist(ax)
+
     def _animated(self) -> list[Any]:
         return [
-            *self.paths.artists(),
+            *(a for layer in self.series if layer is not None for a in layer.artists),
             *self.loss.artists(),
             *self.internal.artists(),
             self._message,
@@ -678,8 +733,6 @@ class Explorer:
         n = max(len(t.steps_recorded) for t in self._traces if t is not None)
         stride = max(1, n // 150)
         self.set_row(0 if self.row >= n - 1 else self.row + stride)
-        if self.ui is not None:
-            self.ui.show_row()
         self.refresh()
 
     def __repr__(self) -> str:

@@ -1,274 +1,164 @@
-"""Create-once explorer artists: paths, heads and glyphs, loss and internals curves.
+"""The explorer's artists: the shared race and glyph layers, one set per optimizer.
 
-Each layer makes its artists once (`animated=True`: they are left out of the
-cached background and drawn over it by the explorer's blit) and changes them
-with `set_trace(i, trace)` (a re-run) and `set_row(row)` (the timeline). The
-contours come from `scenes.landscape.draw_contours` and the styles from
-`scenes.style`, so the explorer draws what the race figures draw.
+The landscape is drawn by `scenes.figures.layers` over a `scenes.frames`
+`FrameReader`, exactly as the race figures and videos draw it. The explorer
+keeps one reader and one `RaceLayer`/`GlyphLayer` per optimizer, so a re-run
+replaces only that optimizer's artists; every artist is `animated` (left out of
+the cached background, drawn over it by the explorer's blit). The loss and
+internals panels show each optimizer's full curve with a cursor at the
+timeline's step, with quantities from `scenes.figures.internals`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
-from scenes.landscape import _drawable, _exit_points, _flat, _valid_rows
-from scenes.style import DIVERGED_MARKER, MINIMUM_STYLE, series_style
+from scenes.figures.internals import INTERNAL_QUANTITIES
+from scenes.figures.layers import GlyphLayer, RaceLayer
+from scenes.frames import FrameReader, flat
+from scenes.style import series_style
 from simulator.trace import Trace
 
-__all__ = ["CurvesLayer", "PathsLayer", "TraceFrames", "internal_norm"]
+__all__ = [
+    "CurvesLayer",
+    "SeriesLayer",
+    "glyph_scale",
+    "internal_curve",
+    "sticky_log_limits",
+]
 
-#: Paths drawn per trace in swarm mode (every particle still gets a head).
-MAX_PATHS = 48
+#: Particles drawn per optimizer (a swarm has 1,024; its heads are all shown).
+MAX_PARTICLES = 1024
+#: Swarm mode draws short trails (rows) instead of 1,024 whole paths.
+SWARM_TRAIL = 12
+#: Swarm mode stamps glyphs on at most this many particles per optimizer.
+SWARM_GLYPHS = 64
 
 
-class TraceFrames:
-    """One trace's drawable arrays, computed once per run (not per frame).
+class SeriesLayer:
+    """One optimizer's run on the landscape: `RaceLayer` + `GlyphLayer`.
 
-    Attributes:
-        steps: `(R,)` recorded steps.
-        positions: `(R, P, 2)` positions, clipped to a frame around the view.
-        valid: `(R, P)` rows before divergence.
-        last: `(P,)` index of each particle's last valid row.
-        diverged: `(P,)` bool.
-        exits: `(P, 2)` where each diverged particle was last seen (NaN else).
+    Args:
+        ax: the landscape axes.
+        trace: the optimizer's trace.
+        index: its style index (colour, marker, line style) in the race.
+        view: the landscape view.
+        glyph: canonical glyph name, or None.
+        scale: glyph data units per unit (shared by every optimizer).
     """
 
-    def __init__(self, trace: Trace, view: Any):
-        self.trace = trace
-        self.steps = trace.steps_recorded
-        self.positions = _drawable(_flat(trace, trace.positions), view)
-        self.valid = _valid_rows(trace)
-        self.last = self.valid.shape[0] - 1 - np.argmax(self.valid[::-1], axis=0)
-        self.diverged = trace.diverged.reshape(-1)
-        self.exits = np.full((self.positions.shape[1], 2), np.nan)
-        if self.diverged.any():
-            self.exits[self.diverged] = _exit_points(
-                self.positions[:, self.diverged], self.valid[:, self.diverged], view
-            )
+    def __init__(
+        self,
+        ax: Axes,
+        trace: Trace,
+        index: int,
+        view: Any,
+        glyph: str | None,
+        scale: float | None,
+    ):
+        before = set(ax.get_children())
+        swarm = trace.positions[0].size // 2 > 64
+        self.reader = FrameReader(
+            trace,
+            view=view,
+            glyphs=(glyph,) if glyph else (),
+            glyph_scale=scale,
+            max_particles=MAX_PARTICLES,
+            first_style=index,
+        )
+        self.race = RaceLayer(
+            ax, self.reader, trail=SWARM_TRAIL if swarm else None, fade=False
+        )
+        self.glyph = None
+        if glyph and self.reader.has_glyph(glyph)[0]:
+            reader = self.reader
+            if swarm:  # glyphs on a sample of the swarm, not 1,024 arrows
+                reader = FrameReader(
+                    trace,
+                    view=view,
+                    glyphs=(glyph,),
+                    glyph_scale=scale,
+                    max_particles=SWARM_GLYPHS,
+                    first_style=index,
+                )
+            self.glyph = GlyphLayer(ax, reader, glyph)
+        # Every artist the layers made (the starts too): drawn by the blit,
+        # removed with the layer.
+        self.artists = [a for a in ax.get_children() if a not in before]
+        for artist in self.artists:
+            artist.set_animated(True)
 
-    def heads(self, row: int) -> np.ndarray:
-        """`(P, 2)` positions at `row` (a diverged particle stays where it left)."""
-        rows = np.minimum(row, self.last)
-        return self.positions[rows, np.arange(len(rows))]
+    def update(self, row: int) -> None:
+        """Moves the optimizer's particles (and glyph) to recorded row `row`."""
+        row = min(row, self.reader.last_row)
+        self.race.update(row)
+        if self.glyph is not None:
+            self.glyph.update(row)
 
-    def glyph(self, name: str, row: int) -> np.ndarray | None:
-        """`(P, 2)` glyph vectors of the step from `row` (None past the last step).
-
-        `"gradient"` is drawn as the descent direction, `-gradient`.
-        """
-        trace = self.trace
-        if name == "gradient":
-            data = trace.gradient
-            if data is None or row >= len(self.steps):
-                return None
-            return -_flat(trace, data)[row]
-        data = trace.internals.get(name)
-        if data is None or data.ndim != trace.positions.ndim or row >= len(data):
-            return None
-        return _flat(trace, data)[row]
+    def remove(self) -> None:
+        """Removes every artist of the layer from the axes."""
+        for artist in self.artists:
+            artist.remove()
+        self.artists = []
 
 
-def internal_norm(trace: Trace, name: str) -> np.ndarray | None:
-    """`(R-1,)` median over particles of `|internal|` per recorded step, or None.
+def glyph_scale(traces: list[Trace], view: Any, glyph: str | None) -> float | None:
+    """One glyph scale for the whole race, as the race figure computes it."""
+    if not glyph or not traces:
+        return None
+    reader = FrameReader(traces, view=view, glyphs=(glyph,), max_particles=64)
+    return reader.scale[glyph]
 
-    Per-coordinate internals are reduced to their Euclidean norm; rows after a
-    particle diverged are NaN (left out of the median).
+
+def internal_curve(trace: Trace, quantity: str) -> np.ndarray | None:
+    """`(R - 1,)` median over particles of `quantity` (norm over coordinates).
+
+    `quantity` is a key of `scenes.figures.internals.INTERNAL_QUANTITIES`; None
+    if the trace did not record it. Rows after a particle diverged are NaN and
+    left out of the median.
     """
-    data = trace.internals.get(name)
+    _, read, _ = INTERNAL_QUANTITIES[quantity]
+    data = read(trace)
     if data is None:
         return None
-    flat = _flat(trace, data).astype(np.float64)
-    values = np.hypot(flat[..., 0], flat[..., 1]) if flat.ndim == 3 else np.abs(flat)
-    with np.errstate(all="ignore"):
-        values = np.where(np.isfinite(values), values, np.nan)
-        if not np.isfinite(values).any():
-            return np.full(values.shape[0], np.nan)
-        return np.nanmedian(values, axis=1)
+    data = np.asarray(data, dtype=np.float64)
+    values = np.hypot(data[..., 0], data[..., 1]) if data.ndim == 3 else np.abs(data)
+    alive = flat(trace, trace.valid_rows())[1:]
+    values = np.where(alive & np.isfinite(values), values, np.nan)
+    return _nanmedian(values)
 
 
-def _path_xy(frames: TraceFrames, paths: int) -> np.ndarray:
-    """All shown paths of a trace as one polyline, particles separated by NaN."""
-    pos = frames.positions[:, :paths]
-    pos = np.where(frames.valid[:, :paths, None], pos, np.nan)
-    gap = np.full((1, pos.shape[1], 2), np.nan)
-    return np.concatenate([pos, gap]).transpose(1, 0, 2).reshape(-1, 2)
+def loss_curve(trace: Trace, floor: float) -> np.ndarray:
+    """`(R,)` median over particles of `f - floor` (the gap to the minimum)."""
+    loss = flat(trace, trace.loss).astype(np.float64) - floor
+    alive = flat(trace, trace.valid_rows())
+    return _nanmedian(np.where(alive & (loss > 0), loss, np.nan))
 
 
-class PathsLayer:
-    """Per trace: its paths, the heads at the current row, divergence and a glyph."""
-
-    def __init__(self, ax: Axes, n: int, glyph: str | None = "velocity"):
-        self.ax = ax
-        self.glyph = glyph
-        self.frames: list[TraceFrames | None] = [None] * n
-        self.paths: list[Line2D] = []
-        self.heads: list[Line2D] = []
-        self.exits: list[Line2D] = []
-        self.glyphs: list[Any] = []
-        self.scale = 1.0
-        self.row = 0
-        for i in range(n):
-            self._add_artists(i)
-
-    def _add_artists(self, i: int) -> None:
-        style = series_style(i)
-        ax = self.ax
-        common = {"animated": True}
-        (path,) = ax.plot(
-            [],
-            [],
-            color=style["color"],
-            linestyle=style["linestyle"],
-            linewidth=1.6,
-            alpha=0.95,
-            zorder=3,
-            **common,
-        )
-        (head,) = ax.plot(
-            [],
-            [],
-            linestyle="none",
-            marker=style["marker"],
-            markersize=7,
-            color=style["color"],
-            markeredgecolor="black",
-            markeredgewidth=0.8,
-            zorder=7,
-            **common,
-        )
-        (exit_,) = ax.plot(
-            [],
-            [],
-            linestyle="none",
-            marker=DIVERGED_MARKER["marker"],
-            markersize=9,
-            color=DIVERGED_MARKER["c"],
-            markeredgecolor="black",
-            zorder=8,
-            **common,
-        )
-        quiver = ax.quiver(
-            [0.0],
-            [0.0],
-            [np.nan],
-            [np.nan],
-            color=style["color"],
-            angles="xy",
-            scale_units="xy",
-            scale=1,
-            width=0.004,
-            zorder=6,
-            **common,
-        )
-        self.paths.append(path)
-        self.heads.append(head)
-        self.exits.append(exit_)
-        self.glyphs.append(quiver)
-
-    def resize(self, n: int) -> None:
-        """Keeps artists for `n` traces (adds or removes at the end)."""
-        while len(self.paths) < n:
-            self._add_artists(len(self.paths))
-            self.frames.append(None)
-        while len(self.paths) > n:
-            for group in (self.paths, self.heads, self.exits, self.glyphs):
-                group.pop().remove()
-            self.frames.pop()
-
-    def artists(self) -> list[Any]:
-        """Every artist of the layer, in drawing order."""
-        return [*self.paths, *self.glyphs, *self.heads, *self.exits]
-
-    def set_trace(self, i: int, trace: Trace | None, view: Any) -> None:
-        """Trace `i` was (re-)run; None hides it."""
-        if trace is None:
-            self.frames[i] = None
-            for artist in (self.paths[i], self.heads[i], self.exits[i]):
-                artist.set_data([], [])
-            self._set_glyph(i, None)
-            return
-        frames = TraceFrames(trace, view)
-        self.frames[i] = frames
-        xy = _path_xy(frames, MAX_PATHS)
-        self.paths[i].set_data(xy[:, 0], xy[:, 1])
-        exits = frames.exits[frames.diverged]
-        self.exits[i].set_data(exits[:, 0], exits[:, 1])
-        self.scale = self._glyph_scale(view)
-        self._set_glyph(i, frames)
-
-    def _glyph_scale(self, view: Any) -> float:
-        """Glyph length per unit: the 95th-percentile glyph spans 8% of the diagonal."""
-        mags = []
-        for frames in self.frames:
-            if frames is None or self.glyph is None:
-                continue
-            data = frames.glyph(self.glyph, 0)
-            if data is None:
-                continue
-            name = "gradient" if self.glyph == "gradient" else self.glyph
-            source = (
-                frames.trace.gradient
-                if name == "gradient"
-                else (frames.trace.internals[name])
-            )
-            flat = _flat(frames.trace, source)[:, :MAX_PATHS]
-            mags.append(np.hypot(flat[..., 0], flat[..., 1]).ravel())
-        if not mags:
-            return 1.0
-        mags = np.concatenate(mags)
-        mags = mags[np.isfinite(mags) & (mags > 0)]
-        if not len(mags):
-            return 1.0
-        (x0, x1), (y0, y1) = view
-        return 0.08 * float(np.hypot(x1 - x0, y1 - y0)) / float(np.percentile(mags, 95))
-
-    def _set_glyph(self, i: int, frames: TraceFrames | None) -> None:
-        quiver = self.glyphs[i]
-        vectors = (
-            None
-            if frames is None or self.glyph is None
-            else frames.glyph(self.glyph, self.row)
-        )
-        if vectors is None:
-            quiver.set_visible(False)
-            return
-        heads = frames.heads(self.row)[:MAX_PATHS]
-        vectors = vectors[:MAX_PATHS] * self.scale
-        alive = frames.last[:MAX_PATHS] > self.row
-        vectors = np.where(alive[:, None], vectors, np.nan)
-        if quiver.N != len(heads):
-            quiver.N = len(heads)
-        quiver.set_offsets(heads)
-        quiver.set_UVC(vectors[:, 0], vectors[:, 1])
-        quiver.set_visible(True)
-
-    def set_row(self, row: int) -> None:
-        """Moves every head and glyph to recorded row `row`."""
-        self.row = row
-        for i, frames in enumerate(self.frames):
-            if frames is None:
-                continue
-            heads = frames.heads(min(row, len(frames.steps) - 1))
-            self.heads[i].set_data(heads[:, 0], heads[:, 1])
-            self._set_glyph(i, frames)
+def _nanmedian(values: np.ndarray) -> np.ndarray:
+    """Median over axis 1 ignoring NaN; NaN (no warning) where a row has none."""
+    out = np.full(values.shape[0], np.nan)
+    some = np.isfinite(values).any(axis=1)
+    if some.any():
+        out[some] = np.nanmedian(values[some], axis=1)
+    return out
 
 
 class CurvesLayer:
-    """One line per trace over recorded steps, and a cursor at the current step."""
+    """One line per optimizer over recorded steps, and a cursor at the step."""
 
     def __init__(self, ax: Axes, n: int):
         self.ax = ax
         self.lines: list[Line2D] = []
-        self.cursor = ax.axvline(0, color="black", linewidth=0.8, animated=True)
+        self.cursor = ax.axvline(0, color="#333333", linewidth=0.8, animated=True)
         self.resize(n)
 
     def resize(self, n: int) -> None:
-        """Keeps one line per trace for `n` traces."""
+        """Keeps one line per optimizer for `n` optimizers."""
         while len(self.lines) < n:
             style = series_style(len(self.lines))
             (line,) = self.ax.plot(
@@ -313,9 +203,9 @@ def sticky_log_limits(
 ) -> tuple[float, float] | None:
     """New log-axis limits for data in `[lo, hi]`, or None to keep `current`.
 
-    Kept while the data fit and span at least a quarter of the shown decades;
-    changing limits means redrawing the background, so small moves of a slider
-    do not rescale the axis (and stay a blit).
+    Kept while the data fit and span at least a quarter of the shown decades:
+    changing limits means redrawing the background, so small slider moves do
+    not rescale the axis (and stay a blit).
     """
     c0, c1 = current
     shown = np.log10(c1) - np.log10(c0)
@@ -324,15 +214,3 @@ def sticky_log_limits(
         return None
     pad = max(0.3, 0.1 * span)
     return 10 ** (np.log10(lo) - pad), 10 ** (np.log10(hi) + pad)
-
-
-def draw_minima(ax: Axes, surface: Any) -> None:
-    """Known minima as stars (part of the background)."""
-    if surface.minima:
-        mins = np.array([m.xy for m in surface.minima])
-        ax.scatter(mins[:, 0], mins[:, 1], **MINIMUM_STYLE)
-
-
-def starts_xy(starts: Sequence[Sequence[float]]) -> np.ndarray:
-    """`(N, 2)` float array of start points."""
-    return np.asarray(starts, dtype=np.float64).reshape(-1, 2)

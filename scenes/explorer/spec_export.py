@@ -40,6 +40,7 @@ def race_spec_text(
     title: str | None = None,
     glyphs: Sequence[str] = (),
     save_trace: bool = False,
+    video: str | None = None,
 ) -> str:
     """TOML text of a race spec (`scenes.spec` format).
 
@@ -52,6 +53,7 @@ def race_spec_text(
         title: optional figure title.
         glyphs: `[render] glyphs` names.
         save_trace: also write the trace `.npz` next to `out`.
+        video: a `[video] out` path: `optiscape render` also writes the video.
     """
     lines = ["# Written by the optiscape explorer: `optiscape render` this file.", ""]
     lines += ["[scene]", 'kind = "race"', f"out = {_toml_value(out)}"]
@@ -79,6 +81,10 @@ def race_spec_text(
     if render:
         lines += ["", "[render]"]
         lines += [f"{k} = {_toml_value(v)}" for k, v in render.items()]
+    if video is not None:
+        lines += ["", "[video]", f"out = {_toml_value(video)}"]
+        if glyphs:
+            lines.append(f"glyphs = {_toml_value(list(glyphs))}")
     return "\n".join(lines) + "\n"
 
 

@@ -352,5 +352,4 @@ class Widgets:
             self._play(event)
         elif event.key in ("left", "right"):
             self.ex.set_row(self.ex.row + (1 if event.key == "right" else -1))
-            self.show_row()
             self.ex.refresh()
