@@ -13,13 +13,13 @@ import pytest
 
 matplotlib.use("Agg")
 
-from explorer_events import click, press, type_text
-
 from scenes.explorer import Explorer
 from scenes.explorer.controls import controls_for, slider_value
 from scenes.output import read_png_config
 from simulator import simulate
 from simulator.trace import Race
+
+from explorer_events import click, press, type_text
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXTS = [

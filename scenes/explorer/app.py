@@ -61,6 +61,17 @@ def _internal_label(quantity: str) -> str:
     return f"{label} (median)"
 
 
+def _blit(canvas: Any, bbox: Any) -> None:
+    """`canvas.blit(bbox)`, skipped on a web canvas not yet attached to a page.
+
+    WebAgg and ipympl push a blit to their page through the figure manager;
+    before the figure is shown (e.g. ipympl's static PNG fallback) there is
+    none, and the next full draw sends the frame anyway.
+    """
+    if canvas.supports_blit or getattr(canvas, "manager", None) is not None:
+        canvas.blit(bbox)
+
+
 def _one_line(err: Exception) -> str:
     return " ".join(str(err).split()) or type(err).__name__
 
@@ -163,7 +174,8 @@ class Explorer:
             from scenes.explorer.widgets import Widgets
 
             self.ui = Widgets(self)
-        self.figure.canvas.mpl_connect("draw_event", self._on_draw)
+        self._canvas = self.figure.canvas
+        self._canvas.mpl_connect("draw_event", self._on_draw)
 
     # ------------------------------------------------------------ properties
     @property
@@ -462,7 +474,7 @@ class Explorer:
             self._dirty_axes.clear()
             self._background = canvas.copy_from_bbox(self.figure.bbox)
         self._draw_animated()
-        canvas.blit(self.figure.bbox)
+        _blit(canvas, self.figure.bbox)
 
     def play(self, on: bool | None = None, interval_ms: int = 40) -> bool:
         """Starts (or stops) moving the timeline; returns whether it is playing."""
@@ -721,13 +733,20 @@ class Explorer:
                 fig.draw_artist(artist)
 
     def _on_draw(self, event) -> None:
-        """After any full draw: cache the background, draw the animated artists."""
+        """After any full draw: cache the background, draw the animated artists.
+
+        A `savefig` draws on a temporary canvas: its image gets the animated
+        artists too (the run is part of the picture), but nothing is cached.
+        """
+        if event is not None and event.canvas is not self._canvas:
+            self._draw_animated()
+            return
         canvas = self.figure.canvas
         self._background = canvas.copy_from_bbox(self.figure.bbox)
         self._background_dirty = False
         self._dirty_axes.clear()
         self._draw_animated()
-        canvas.blit(self.figure.bbox)
+        _blit(canvas, self.figure.bbox)
 
     def _tick(self) -> None:
         n = max(len(t.steps_recorded) for t in self._traces if t is not None)
