@@ -9,6 +9,7 @@ float64, Rosenbrock from (-1.2, 1), 500 steps.
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import time
 from collections.abc import Callable
@@ -98,11 +99,68 @@ def engine_section(repeats: int) -> None:
         line(f"{len(texts)}-optimizer race, {what}", stats)
 
 
+def explorer_section(repeats: int) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from scenes.explorer import Explorer
+
+    texts = [text for _, text in article_optimizers(0.001, 0.1, 0.01)]
+    print(f"Explorer (Agg, {plt.rcParams['figure.dpi']:.0f} dpi), {STEPS} steps")
+    ex = Explorer("rosenbrock", texts, STEPS, [START])
+    ex.refresh()
+    adam = next(i for i, t in enumerate(texts) if t.startswith("Adam("))
+    draws = []
+    ex.figure.canvas.mpl_connect("draw_event", lambda _e: draws.append(1))
+    full = measure(ex.figure.canvas.draw, max(5, repeats // 3))
+    line(f"full canvas.draw() of the {len(texts)}-optimizer figure", full)
+    draws.clear()
+    values = itertools.cycle([0.09, 0.11])
+
+    def rerun_and_refresh(explorer=ex, i=adam):
+        explorer.set_hyperparameter(i, "learning_rate", float(next(values)))
+        explorer.refresh()
+
+    stats = measure(rerun_and_refresh, repeats)
+    line(
+        f"set_hyperparameter + refresh, {len(texts)} optimizers",
+        stats,
+        f"(target <= 50 ms; {len(draws)} full draws in {repeats + 1} calls)",
+    )
+    rows = itertools.cycle([100, 400])
+    stats = measure(lambda: ex.set_row(next(rows)) or ex.refresh(), 30)
+    line("timeline move + refresh (blit only)", stats)
+    plt.close(ex.figure)
+
+    swarm = Explorer("rosenbrock", ["Adam(learning_rate=0.1)"], STEPS, [START])
+    swarm.set_swarm(True)
+    swarm.refresh()
+    draws = []
+    swarm.figure.canvas.mpl_connect("draw_event", lambda _e: draws.append(1))
+
+    def swarm_step(explorer=swarm):
+        explorer.set_hyperparameter(0, "learning_rate", float(next(values)))
+        explorer.refresh()
+
+    stats = measure(swarm_step, max(5, repeats // 3))
+    line(
+        "set_hyperparameter + refresh, 1,024-particle swarm",
+        stats,
+        f"(target <= 150 ms; {len(draws)} full draws)",
+    )
+    plt.close(swarm.figure)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--no-explorer", action="store_true")
     args = parser.parse_args()
     engine_section(args.repeats)
+    if not args.no_explorer:
+        explorer_section(args.repeats)
 
 
 if __name__ == "__main__":

@@ -517,7 +517,7 @@ def _run(
             # Fast path: a sum over all particles is finite only if every term is
             # (a NaN or inf anywhere propagates; an overflow of the sum itself just
             # takes the exact per-particle path).
-            if not (all_alive and np.isfinite(f.sum() + g.sum())):
+            if not (all_alive and math.isfinite(f.sum() + g.sum())):
                 bad_f = alive & ~np.isfinite(f)
                 finite_g = np.isfinite(g[..., 0]) & np.isfinite(g[..., 1])
                 bad_g = alive & ~bad_f & ~finite_g
@@ -537,7 +537,7 @@ def _run(
             )
             state = res.state
             x_new = res.params[0]
-            if not (all_alive and np.isfinite(x_new.sum())):
+            if not (all_alive and math.isfinite(x_new.sum())):
                 bad_x = alive & ~(
                     np.isfinite(x_new[..., 0]) & np.isfinite(x_new[..., 1])
                 )
