@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.patches import Rectangle
 from matplotlib.transforms import IdentityTransform
 
@@ -70,6 +71,15 @@ def _blit(canvas: Any, bbox: Any) -> None:
     """
     if canvas.supports_blit or getattr(canvas, "manager", None) is not None:
         canvas.blit(bbox)
+
+
+def _empty(artist: Any) -> bool:
+    """A collection with nothing in it (a marker set no particle uses yet)."""
+    if isinstance(artist, PathCollection):
+        return len(artist.get_offsets()) == 0
+    if isinstance(artist, LineCollection):
+        return len(artist.get_paths()) == 0
+    return False
 
 
 def _one_line(err: Exception) -> str:
@@ -638,7 +648,8 @@ class Explorer:
             curve = internal_curve(trace, self._internal)
             self.internal.set_curve(i, None if curve is None else steps[:-1], curve)
         self._update_limits()
-        self.set_row(self.row)
+        if self.series[i] is not None:  # only this optimizer's artists moved
+            self.series[i].update(self.row)
         self._update_message()
 
     def _sync_all(self) -> None:
@@ -651,6 +662,7 @@ class Explorer:
         self._scale = glyph_scale(traces, self._surface.view, self._glyph_name)
         for i in range(n):
             self._sync_trace(i)
+        self.set_row(self.row)  # clamped to the new run's rows
         steps = max(t.steps_recorded[-1] for t in traces)
         if self.ax_loss.get_xlim() != (0, max(steps, 1)):
             self.ax_loss.set_xlim(0, max(steps, 1))
@@ -729,7 +741,7 @@ class Explorer:
     def _draw_animated(self) -> None:
         fig = self.figure
         for artist in self._animated():
-            if artist.get_visible():
+            if artist.get_visible() and not _empty(artist):
                 fig.draw_artist(artist)
 
     def _on_draw(self, event) -> None:
