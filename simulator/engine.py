@@ -397,20 +397,30 @@ class _Convergence:
     last step at which that status changed; both follow from the statuses of
     consecutive steps, so positions and gradients are buffered for `block`
     steps and classified in one vectorised `_status` call (one call per step
-    cost a dozen small-array operations, most of a one-particle step).
+    cost a dozen small-array operations, most of a one-particle step). With
+    `block == 1` (large batches) each step is classified as it comes.
     """
 
     def __init__(self, x, g, minima, others, tol, block: int):
         self._args = (minima, others, tol)
         self.cand = _status(x, g, *self._args)
         self.cand_step = np.zeros(self.cand.shape, dtype=np.int64)
-        self._x = np.empty((block, *x.shape), dtype=x.dtype)
-        self._g = np.empty((block, *g.shape), dtype=g.dtype)
+        shape = (block, *x.shape) if block > 1 else (1, *[0] * x.ndim)
+        self._x = np.empty(shape, dtype=x.dtype)
+        self._g = np.empty(shape, dtype=g.dtype)
         self._n = 0
         self._first = 1  # the step of buffer row 0
 
     def push(self, x: np.ndarray, g: np.ndarray) -> None:
         """Adds the state after one more step."""
+        if len(self._x) == 1:  # a large batch: classified at once, no copy
+            status = _status(x, g, *self._args)
+            changed = status != self.cand
+            if changed.any():
+                self.cand = np.where(changed, status, self.cand)
+                self.cand_step = np.where(changed, self._first, self.cand_step)
+            self._first += 1
+            return
         self._x[self._n] = x
         self._g[self._n] = g
         self._n += 1
@@ -436,6 +446,9 @@ class _Convergence:
 
 #: Particle-steps buffered by `_Convergence` (4 numbers each: 2 MiB in float64).
 _STATUS_BLOCK = 65536
+#: Larger batches are classified every step: their cost is the arithmetic, which
+#: blocking does not reduce, and the buffer copies would add to it.
+_BLOCKED_UP_TO = 1024
 
 
 def _run(
@@ -477,9 +490,8 @@ def _run(
     clip_events = 0
     f, g = surface.value_and_grad(x)
     n_particles = math.prod(B)
-    convergence = _Convergence(
-        x, g, minima, others, tol, max(1, min(steps, _STATUS_BLOCK // n_particles))
-    )
+    block = _STATUS_BLOCK // n_particles if n_particles <= _BLOCKED_UP_TO else 1
+    convergence = _Convergence(x, g, minima, others, tol, max(1, min(steps, block)))
 
     base_numbers = 2 + ("loss" in record) + 2 * ("gradient" in record)
     _check_memory(limit, base_numbers * n_particles, R, B, dtype.itemsize)
