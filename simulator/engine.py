@@ -587,7 +587,13 @@ def _run(
                             (internals[n],) = allocate(
                                 [((R - 1, *shapes[n]), dtype)], prefault=False
                             )
-                            internals[n].fill(np.nan)
+                            # Rows before it first appeared have no value; every
+                            # later row is written below (a value or NaN), so the
+                            # array is filled once, not NaN-filled and then written.
+                            internals[n][: row - 1] = np.nan
+                    if len(found) < len(internals):
+                        for n in internals.keys() - found.keys():
+                            internals[n][row - 1] = np.nan
                     for n, v in found.items():
                         out = internals[n]
                         if all_alive_before:

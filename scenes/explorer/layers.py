@@ -140,12 +140,19 @@ def loss_curve(trace: Trace, floor: float) -> np.ndarray:
 
 
 def _nanmedian(values: np.ndarray) -> np.ndarray:
-    """Median over axis 1 ignoring NaN; NaN (no warning) where a row has none."""
-    out = np.full(values.shape[0], np.nan)
-    some = np.isfinite(values).any(axis=1)
-    if some.any():
-        out[some] = np.nanmedian(values[some], axis=1)
-    return out
+    """Median over axis 1 ignoring NaN; NaN (no warning) where a row has none.
+
+    One sort (NaN sorts last) and the middle of each row's finite values:
+    `np.nanmedian` over a swarm's `(500, 1024)` rows costs ten times more.
+    """
+    if values.shape[1] == 1:
+        return values[:, 0].copy()
+    ordered = np.sort(values, axis=1)
+    n = np.isfinite(values).sum(axis=1)
+    lo = np.maximum((n - 1) // 2, 0)[:, None]
+    hi = np.maximum(n // 2, 0)[:, None]
+    middle = np.take_along_axis(ordered, lo, 1) + np.take_along_axis(ordered, hi, 1)
+    return np.where(n > 0, 0.5 * middle[:, 0], np.nan)
 
 
 class CurvesLayer:

@@ -232,8 +232,9 @@ class Widgets:
 
     def _set_keras_text(self) -> None:
         self.keras.eventson = False
+        render, self.keras.on_render = self.keras.on_render, None  # no blit here
         self.keras.set_val(self.ex.optimizers[self.ex.selected].to_text())
-        self.keras.eventson = True
+        self.keras.eventson, self.keras.on_render = True, render
         self._dirty(self.keras)
         label = self.choice.labels[self.ex.selected]
         i = self.ex.selected
