@@ -227,3 +227,23 @@ def test_mp4_export_renders_the_spec_video(ex, tmp_path):
     comment = info["format"]["tags"]["comment"]
     for label in ex.race.labels:
         assert json.dumps(label) in comment
+
+
+def test_browser_front_end_refuses_a_busy_port(tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        done = subprocess.run(
+            [sys.executable, "-m", "scenes.cli", "explore", "--browser", "--no-open",
+             "--port", str(port), "--steps", "5", "--optimizer", "SGD(0.01)"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"optiscape explore: error: port {port} on 127.0.0.1 is in use. "
+        f"Received: port={port}"
+    )
