@@ -247,3 +247,30 @@ def test_browser_front_end_refuses_a_busy_port(tmp_path):
         f"optiscape explore: error: port {port} on 127.0.0.1 is in use. "
         f"Received: port={port}"
     )
+
+
+def test_export_button_writes_a_fresh_spec(ex, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    export = ex.ui.export_buttons[0]
+    click(export.ax, (0.5, 0.5), coords="axes")
+    spec = tmp_path / "explored.toml"
+    assert spec.read_text() == ex.to_spec(out=str(Path("explored.png")))
+    click(export.ax, (0.5, 0.5), coords="axes")
+    assert (tmp_path / "explored-1.toml").exists()
+    assert ex.status == f"wrote {Path('explored-1.toml')}"
+
+
+def test_desktop_without_a_display_says_what_to_install(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "MPLBACKEND")}
+    env.pop("WAYLAND_DISPLAY", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "scenes.cli", "explore", "--steps", "5"],
+        cwd=tmp_path, env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.startswith(
+        "optiscape explore: error: no interactive matplotlib backend is available"
+    )
+    assert "optiscape explore --browser" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

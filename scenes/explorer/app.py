@@ -201,7 +201,7 @@ class Explorer:
     @property
     def starts(self) -> list[list[float]]:
         """The current start points (the grid in swarm mode)."""
-        return [list(s) for s in self._run_starts()]
+        return self._run_starts().tolist()
 
     @property
     def surface(self) -> Any:
