@@ -39,7 +39,10 @@ EXAMPLES = {
         'optiscape fate --surface himmelblau --optimizer "SGD(learning_rate=0.01, '
         'momentum=0.9)" \\\n      --steps 300 --resolution 200 --out fate.png'
     ),
-    "moons": "optiscape moons --seeds 3 --out out/moons",
+    "moons": (
+        "optiscape moons --seeds 3 --out out/moons\n"
+        "  optiscape moons --animate moons.mp4 --seconds 12 --boundary Adam"
+    ),
     "run": (
         'optiscape run --surface saddle --optimizer "Adam(0.1)" \\\n'
         '      --optimizer "Lion(0.01)" --steps 100 --out saddle.npz'
@@ -108,9 +111,13 @@ def _parser() -> argparse.ArgumentParser:
         default="all",
     )
 
-    def video_args(p: argparse.ArgumentParser, default_out: str) -> None:
+    def video_args(
+        p: argparse.ArgumentParser, default_out: str | None, default_seconds: float = 6
+    ) -> None:
         when = p.add_mutually_exclusive_group()
-        when.add_argument("--frames", type=int, help="frames in all (default 6 s)")
+        when.add_argument(
+            "--frames", type=int, help=f"frames in all (default {default_seconds:g} s)"
+        )
         when.add_argument("--seconds", type=float, help="duration in seconds")
         p.add_argument("--fps", type=float, default=30.0, help="frames per second")
         p.add_argument(
@@ -135,11 +142,13 @@ def _parser() -> argparse.ArgumentParser:
             default="ease",
             help="ease: frames follow the motion; uniform: steps per frame fixed",
         )
-        p.add_argument(
-            "--out",
-            default=default_out,
-            help=f"{', '.join('.' + f for f in VIDEO_FORMATS)} (.png: frames)",
-        )
+        p.set_defaults(default_seconds=default_seconds)
+        if default_out is not None:
+            p.add_argument(
+                "--out",
+                default=default_out,
+                help=f"{', '.join('.' + f for f in VIDEO_FORMATS)} (.png: frames)",
+            )
 
     def run_args(p: argparse.ArgumentParser, many: bool = True) -> None:
         p.add_argument(
@@ -249,6 +258,17 @@ def _parser() -> argparse.ArgumentParser:
         help="multiply the article's epochs (800 / 100) by this",
     )
     p.add_argument("--out", default="out/moons", help="output directory")
+    p.add_argument(
+        "--animate",
+        metavar="FILE",
+        help="instead, animate the ten trainings (seed 0) into FILE (.mp4, ...)",
+    )
+    p.add_argument(
+        "--boundary",
+        default="Adam",
+        help="with --animate: the configuration whose decision boundary evolves",
+    )
+    video_args(p, default_out=None, default_seconds=12)
 
     p = add("run", "Run optimizers and save the trace (.npz with JSON metadata).")
     run_args(p)
@@ -367,9 +387,25 @@ def _say(args, paths) -> None:
         print(p)
 
 
+def _simulate_race(args, starts):
+    """The race the shared run options describe (plot, animate)."""
+    from simulator import simulate
+
+    return simulate(
+        args.surface,
+        args.optimizer,
+        starts,
+        args.steps,
+        labels=_labels(args),
+        noise=args.noise,
+        seed=args.seed,
+        dtype=args.dtype,
+        progress=not args.quiet,
+    )
+
+
 def _cmd_plot(args) -> None:
     from scenes.render import render_race
-    from simulator import simulate
 
     _check_out(args.out)
     glyph_steps = None
@@ -381,17 +417,7 @@ def _cmd_plot(args) -> None:
                 f"--glyph-steps must be integers S1,S2,... Received: "
                 f"{args.glyph_steps!r}"
             ) from None
-    race = simulate(
-        args.surface,
-        args.optimizer,
-        _starts(args),
-        args.steps,
-        labels=_labels(args),
-        noise=args.noise,
-        seed=args.seed,
-        dtype=args.dtype,
-        progress=not args.quiet,
-    )
+    race = _simulate_race(args, _starts(args))
     log = {"auto": None, "yes": True, "no": False}[args.log]
     _say(
         args,
@@ -422,7 +448,9 @@ def video_settings(args):
         )
     table = {
         "frames": args.frames,
-        "seconds": args.seconds,
+        "seconds": args.seconds
+        if args.seconds is not None or args.frames is not None
+        else args.default_seconds,
         "fps": args.fps,
         "size": (int(match[1]), int(match[2])),
         "panels": [p.strip() for p in args.panels.split(",") if p.strip()],
@@ -464,24 +492,13 @@ def _swarm_starts(surface_text: str, n: int) -> list[list[float]]:
 
 def _cmd_animate(args) -> None:
     from scenes.animate.race import animate_race
-    from simulator import simulate
 
     settings = video_settings(args)
     _check_video_out(args.out)
     if args.swarm and args.start:
         raise UsageError("--swarm and --start cannot be combined.")
     starts = _swarm_starts(args.surface, args.swarm) if args.swarm else _starts(args)
-    race = simulate(
-        args.surface,
-        args.optimizer,
-        starts,
-        args.steps,
-        labels=_labels(args),
-        noise=args.noise,
-        seed=args.seed,
-        dtype=args.dtype,
-        progress=not args.quiet,
-    )
+    race = _simulate_race(args, starts)
     animation = animate_race(
         race, args.out, settings, glyphs=args.glyph, progress=not args.quiet
     )
@@ -564,6 +581,30 @@ def _cmd_render(args) -> None:
 def _cmd_moons(args) -> None:
     from scenes.figures.moons import render_article
 
+    if args.animate:
+        from scenes.animate.moons import animate_moons
+        from simulator import moons
+
+        settings = video_settings(args)
+        _check_video_out(args.animate)
+        if not args.epochs_scale > 0:
+            raise UsageError(
+                f"--epochs-scale must be > 0. Received: {args.epochs_scale}"
+            )
+        labels = [c.label for c in moons.ARTICLE_CONFIGS]
+        if args.boundary not in labels:
+            raise UsageError(
+                f"--boundary must be one of {labels}. Received: {args.boundary!r}"
+            )
+        animation = animate_moons(
+            args.animate,
+            settings,
+            boundary=args.boundary,
+            epochs_scale=args.epochs_scale,
+            progress=not args.quiet,
+        )
+        _say(args, animation.files)
+        return
     if args.seeds < 1:
         raise UsageError(f"--seeds must be >= 1. Received: {args.seeds}")
     if not args.epochs_scale > 0:

@@ -137,7 +137,8 @@ class SeriesFrames:
     """Everything drawable of one trace, flattened to `P` particles.
 
     Attributes:
-        trace: the trace.
+        trace: the trace (None for paths that are not a `Trace`, e.g. a
+            network's training projected onto a plane).
         index: style index of the series (colour, marker, line style).
         label: legend label.
         positions: `(R, P, 2)` drawable positions (see `drawable`).
@@ -150,7 +151,7 @@ class SeriesFrames:
             the particle never diverged).
     """
 
-    trace: Trace
+    trace: Trace | None
     index: int
     label: str
     positions: np.ndarray
@@ -167,14 +168,18 @@ class SeriesFrames:
         return self.positions.shape[1]
 
     def legend_label(self) -> str:
-        """The label, with how many diverged and when."""
-        n = int(self.trace.diverged.sum())
+        """The label, with how many diverged and when (of all, not only drawn)."""
+        t = self.trace
+        diverged = self.diverged if t is None else t.diverged.reshape(-1)
+        n = int(diverged.sum())
         if not n:
             return self.label
-        steps = self.trace.diverged_step[self.trace.diverged]
+        steps = (self.diverged_step if t is None else t.diverged_step.reshape(-1))[
+            diverged
+        ]
         lo, hi = int(steps.min()), int(steps.max())
         span = f"step {lo}" if lo == hi else f"step {lo}–{hi}"
-        return f"{self.label}  [{n}/{self.trace.diverged.size} diverged, {span}]"
+        return f"{self.label}  [{n}/{diverged.size} diverged, {span}]"
 
 
 class FrameReader:
@@ -228,6 +233,53 @@ class FrameReader:
         self.glyphs = tuple(dict.fromkeys(glyph_name(g) for g in glyphs))
         self._glyph_rows = None if glyph_rows is None else np.asarray(glyph_rows)
         self.scale = {g: self._scale(g, glyph_scale) for g in self.glyphs}
+
+    @classmethod
+    def from_paths(
+        cls,
+        paths: dict[str, np.ndarray],
+        steps: np.ndarray,
+        view: Any,
+        *,
+        loss: dict[str, np.ndarray] | None = None,
+        surface: Any = None,
+    ) -> FrameReader:
+        """A reader over plain paths (no `Trace`, no glyphs, nothing diverges).
+
+        Args:
+            paths: label -> `(R, P, 2)` positions (a run that finished early
+                repeats its last row).
+            steps: `(R,)` the step (or epoch) of each row.
+            view: `((xmin, xmax), (ymin, ymax))`.
+            loss: label -> `(R, P)` loss, optional.
+            surface: anything with `minima` (default: none).
+        """
+        self = cls.__new__(cls)
+        self.traces = []
+        self.surface = surface
+        self.view = tuple(map(tuple, view))
+        self.steps = np.asarray(steps)
+        self.max_particles = max(p.shape[1] for p in paths.values())
+        self.series = []
+        for i, (label, pos) in enumerate(paths.items()):
+            R, P = pos.shape[:2]
+            self.series.append(
+                SeriesFrames(
+                    trace=None,
+                    index=i,
+                    label=label,
+                    positions=drawable(pos, self.view),
+                    valid=np.ones((R, P), bool),
+                    loss=None if loss is None else loss[label],
+                    diverged=np.zeros(P, bool),
+                    diverged_step=np.full(P, -1),
+                    diverged_reason=np.full(P, ""),
+                    exit_xy=pos[-1],
+                    diverged_row=np.full(P, R),
+                )
+            )
+        self.glyphs, self._glyph_rows, self.scale = (), None, {}
+        return self
 
     # -- rows and series ------------------------------------------------------
 
@@ -334,6 +386,8 @@ class FrameReader:
     def _source(self, se: SeriesFrames, glyph: str) -> np.ndarray | None:
         """`(R - 1, P, 2)` the data behind `glyph`, or None if not recorded."""
         t = se.trace
+        if t is None:
+            return None
         name = GLYPHS[glyph]
         if name == "gradient":
             data = None if t.gradient is None else flat(t, t.gradient)[:-1]

@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from tqdm.auto import tqdm
 
+from scenes.animate.moons import animate_moons
+from scenes.animate.race import animate_race
 from scenes.figures.moons import render_article
 from scenes.render import render_fate, render_race, render_sweep
 from simulator import fate_map, simulate, sweep
@@ -99,11 +101,35 @@ def _race_summary(race) -> str:
 
 
 def _entry(title: str, files: list[Path], caption: str, out: Path) -> dict:
+    videos = [p for p in files if p.suffix in (".mp4", ".webm")]
+    posters = {p.with_name(p.stem + "_poster.png") for p in videos}
     return {
         "title": title,
-        "images": [str(p.relative_to(out)) for p in files if p.suffix == ".png"],
+        "images": [
+            str(p.relative_to(out))
+            for p in files
+            if p.suffix == ".png" and p not in posters
+        ],
+        "videos": [
+            {
+                "src": str(v.relative_to(out)),
+                "poster": str(v.with_name(v.stem + "_poster.png").relative_to(out)),
+                "config": str(v.with_name(v.name + ".json").relative_to(out)),
+            }
+            for v in videos
+        ],
         "caption": caption,
     }
+
+
+def _video_settings(quick: bool, seconds: float, **kw):
+    """Gallery videos: 1280x720 at 30 fps; quick: 480x270 at 10 fps."""
+    from scenes.animate.race import VideoSettings
+
+    if quick:
+        return VideoSettings(seconds=min(seconds, 2), fps=10, size=(480, 270),
+                             dpi=270 / 7.2, **kw)  # fmt: skip
+    return VideoSettings(seconds=seconds, fps=30, size=(1280, 720), **kw)
 
 
 def render_gallery(out: Path, *, quick: bool = False, progress: bool = True) -> Path:
@@ -142,6 +168,12 @@ def render_gallery(out: Path, *, quick: bool = False, progress: bool = True) -> 
                     panels=True,
                     size=(9, 8.5),
                 )
+                files += animate_race(
+                    race,
+                    out / f"race_{setup.surface}.mp4",
+                    _video_settings(quick, 12, panels=("loss",)),
+                    progress=progress,
+                ).files
                 entries.append(
                     _entry(
                         f"Ten Keras optimizers on {setup.surface}",
@@ -164,10 +196,17 @@ def render_gallery(out: Path, *, quick: bool = False, progress: bool = True) -> 
             files = render_race(
                 race,
                 out / "glyphs_long_valley.png",
-                glyphs=("velocity", "lookahead", "step_size"),
+                glyphs=("velocity", "textbook_iterate", "step_size"),
                 glyph_steps=[2, 6, 12, 24],
                 three_d=True,
             )
+            files += animate_race(
+                race,
+                out / "glyphs_long_valley.mp4",
+                _video_settings(quick, 12, panels=("internals",), easing="uniform"),
+                glyphs=("velocity", "textbook_iterate", "step_size"),
+                progress=progress,
+            ).files
             entries.append(
                 _entry(
                     "What moves a particle: velocity, Nesterov lookahead, step sizes",
@@ -227,6 +266,12 @@ def render_gallery(out: Path, *, quick: bool = False, progress: bool = True) -> 
                 epochs_scale=0.05 if quick else 1.0,
                 progress=progress,
             )
+            files += animate_moons(
+                out / "moons" / "moons_training.mp4",
+                _video_settings(quick, 14),
+                epochs_scale=0.05 if quick else 1.0,
+                progress=progress,
+            ).files
             entries.append(
                 _entry(
                     "The article's moons experiment",
@@ -249,15 +294,24 @@ def _sidecar(image: str) -> str:
 def _write_index(out: Path, entries: list[dict]) -> Path:
     cards = []
     for e in entries:
-        imgs = "".join(
-            f'<a href="{html.escape(i)}"><img src="{html.escape(i)}" loading="lazy" '
-            f'alt="{html.escape(e["title"])}"></a>'
+        media = "".join(
+            f'<figure><video controls preload="none" loop muted playsinline '
+            f'poster="{html.escape(v["poster"])}" width="560">'
+            f'<source src="{html.escape(v["src"])}" type="video/mp4"></video>'
+            f'<a class="cfg" href="{html.escape(v["config"])}">configuration</a>'
+            "</figure>"
+            for v in e.get("videos", [])
+        )
+        media += "".join(
+            f'<figure><a href="{html.escape(i)}"><img src="{html.escape(i)}" '
+            f'loading="lazy" alt="{html.escape(e["title"])}"></a>'
             f'<a class="cfg" href="{html.escape(_sidecar(i))}">configuration</a>'
+            "</figure>"
             for i in e["images"]
         )
         cards.append(
             f"<section><h2>{html.escape(e['title'])}</h2>"
-            f"<p>{html.escape(e['caption'])}</p><div class='imgs'>{imgs}</div>"
+            f"<p>{html.escape(e['caption'])}</p><div class='imgs'>{media}</div>"
             "</section>"
         )
     page = f"""<!doctype html>
@@ -267,12 +321,14 @@ body {{ font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto;
        padding: 0 1em; color: #222; }}
 section {{ margin-bottom: 3em; }}
 .imgs {{ display: flex; flex-wrap: wrap; gap: 1em; align-items: flex-start; }}
-.imgs img {{ max-width: 560px; width: 100%; border: 1px solid #ddd; }}
+.imgs img, .imgs video {{ max-width: 560px; width: 100%; border: 1px solid #ddd; }}
+figure {{ margin: 0; }}
 .cfg {{ font-size: 0.8em; display: block; }}
 </style></head><body>
 <h1>optiscape gallery</h1>
-<p>Keras-3-exact optimizers on analytic surfaces and on the moons MLP. Every image has
-its full configuration beside it (JSON) and inside it (PNG text chunk).</p>
+<p>Keras-3-exact optimizers on analytic surfaces and on the moons MLP. Every image and
+video has its full configuration beside it (JSON) and inside it (PNG text chunk, the
+video's comment tag).</p>
 {"".join(cards)}
 </body></html>
 """

@@ -248,3 +248,25 @@ def test_render_spec_writes_figure_and_video(tmp_path):
     assert r.returncode == 0, r.stderr
     assert probe(tmp_path / "only.gif")["frames"] == 60
     assert not (tmp_path / "only.png").exists()
+
+
+@pytest.mark.slow
+def test_moons_animation_from_recorded_weights(tmp_path):
+    r = optiscape(
+        "moons", "--animate", "m.mp4", "--epochs-scale", "0.05", "--seconds", "2",
+        "--fps", "10", "--size", "640x360", "--boundary", "Lion", cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    info = probe(tmp_path / "m.mp4")
+    assert (info["width"], info["height"], info["frames"]) == (640, 360, 20)
+    cfg = json.loads(info["comment"])["optiscape"]
+    assert cfg["video"]["boundary"] == "Lion"
+    assert len(cfg["labels"]) == 10
+    # The off-plane error is stated, per configuration.
+    assert set(cfg["off_plane_max"]) == set(cfg["labels"])
+    assert all(v >= 0 for v in cfg["off_plane_max"].values())
+    frames = decode(tmp_path / "m.mp4")
+    assert rms(frames[2], frames[-1]) > 3
+    bad = optiscape("moons", "--animate", "m.mp4", "--boundary", "adam", cwd=tmp_path)
+    assert bad.returncode == 2
+    assert "--boundary must be one of" in bad.stderr

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
 from matplotlib.image import imread
+from video_probe import probe
 
 from scenes.gallery import render_gallery
 from scenes.output import read_png_config
@@ -33,6 +36,20 @@ def test_quick_gallery_renders_everything(tmp_path):
         assert image[..., :3].std() > 0.05, name
         assert read_png_config(path)["versions"]["numpy"]
         assert path.with_suffix(".json").exists()
+    # Videos: each with its poster and configuration, and real frames inside.
+    videos = re.findall(r'<source src="([^"]+)" type="video/mp4">', page)
+    assert set(videos) == {
+        "race_rosenbrock.mp4", "race_saddle.mp4", "race_valley.mp4",
+        "glyphs_long_valley.mp4", "moons/moons_training.mp4",
+    }  # fmt: skip
+    for name in videos:
+        info = probe(tmp_path / name)
+        assert (info["width"], info["height"]) == (480, 270)
+        assert info["frames"] == 20
+        assert json.loads(info["comment"])["optiscape"]["video"]["fps"] == 10
+        poster = (tmp_path / name).with_name(Path(name).stem + "_poster.png")
+        assert f'poster="{poster.relative_to(tmp_path)}"' in page
+        assert imread(poster)[..., :3].std() > 0.05
     # The article race legends carry the learning rates chosen per surface.
     valley = read_png_config(tmp_path / "race_valley.png")["optiscape"]
     assert "SGD(learning_rate=0.05, momentum=0.9)" in valley["labels"]

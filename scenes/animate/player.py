@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 
 from scenes.animate.encode import open_sink
@@ -32,6 +33,7 @@ class BlitCanvas:
     def __init__(self, fig: Figure, animated: Sequence[Any]):
         self.fig = fig
         self.animated = list(dict.fromkeys(animated))
+        self._ordered = sorted(self.animated, key=lambda a: a.get_zorder())
         for a in self.animated:
             a.set_animated(True)
         canvas = fig.canvas
@@ -49,8 +51,11 @@ class BlitCanvas:
         del changed
         canvas = self.fig.canvas
         canvas.restore_region(self.background)
-        for a in sorted(self.animated, key=lambda a: a.get_zorder()):
-            if a.get_visible():
+        for a in self._ordered:
+            # An empty scatter (no diverged particle yet) draws nothing: skip it.
+            if a.get_visible() and not (
+                isinstance(a, PathCollection) and not len(a.get_offsets())
+            ):
                 self.fig.draw_artist(a)
         return canvas.buffer_rgba()
 

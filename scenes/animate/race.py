@@ -262,7 +262,7 @@ def _add_panels(
             for a in axes[1:]:
                 a.sharex(axes[0])
             art = plot_internals(reader, axes, quantities)
-            art.add_cursor(ghost=True)
+            art.add_cursor(progressive=False)
             figure.panels["internals"] = art
     if "3d" in slots:
         ax = fig.add_subplot(slots["3d"], projection="3d")

@@ -56,58 +56,61 @@ class CurveArtists:
     legend: Any = None
     steps: np.ndarray | None = None
     cursor: dict[str, Any] = field(default_factory=dict)
+    progressive: bool = True
     _full: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @property
     def animated(self) -> list[Any]:
         """Every artist `update` changes."""
-        return [*self.lines.values(), *self.cursor.values()]
+        moving = list(self.lines.values()) if self.progressive else []
+        return [*moving, *self.cursor.values()]
 
     def update(self, row: int) -> list[Any]:
         """Curves up to recorded row `row`, a dot at each end and a cursor line."""
         step = float(self.steps[row])
+        dots: dict[Any, list] = {ax: [] for ax in self.axes}
         for label, line in self.lines.items():
             x, y = self._full[label]
             n = int(np.searchsorted(x, step, side="right"))
-            line.set_data(x[:n], y[:n])
-            if label in self.cursor:
-                dot = self.cursor[label]
-                dot.set_data(x[n - 1 : n], y[n - 1 : n]) if n else dot.set_data([], [])
-        for ax_cursor in (a for k, a in self.cursor.items() if k.startswith("step")):
-            ax_cursor.set_xdata([step, step])
-            ax_cursor.set_visible(True)
+            if self.progressive:
+                line.set_data(x[:n], y[:n])
+            # NaN keeps every curve's dot at its index (and its colour).
+            dots[line.axes].append((x[n - 1], y[n - 1]) if n else (np.nan, np.nan))
+        for i, ax in enumerate(self.axes):
+            if f"dots{i}" in self.cursor:
+                pts = np.array(dots[ax]).reshape(-1, 2)
+                self.cursor[f"dots{i}"].set_offsets(pts)
+                self.cursor[f"step{i}"].set_xdata([step, step])
+                self.cursor[f"step{i}"].set_visible(True)
         return self.animated
 
-    def add_cursor(self, ghost: bool = True) -> None:
+    def add_cursor(self, ghost: bool = True, progressive: bool = True) -> None:
         """Marks the curves' current points and the step; ghosts the full curves.
+
+        One scatter per axes holds every curve's current point, so a strip of
+        many curves adds two artists per axes to each frame, not one per curve.
 
         Args:
             ghost: keep each full curve faintly in the background, so the viewer
-                sees where it is going.
+                sees where it is going (with `progressive`).
+            progressive: draw the curves up to the current step; otherwise the
+                full curves stay as they are and only the cursor moves.
         """
-        for label, line in self.lines.items():
-            ax = line.axes
-            if ghost:
-                x, y = self._full[label]
-                ax.plot(
-                    x,
-                    y,
-                    color=line.get_color(),
-                    linewidth=1.0,
-                    alpha=0.25,
+        self.progressive = progressive
+        colors: dict[Any, list] = {ax: [] for ax in self.axes}
+        for line in self.lines.values():
+            colors[line.axes].append(line.get_color())
+            if ghost and progressive:
+                x, y = line.get_data()
+                line.axes.plot(
+                    x, y, color=line.get_color(), linewidth=1.0, alpha=0.25,
                     linestyle=line.get_linestyle(),
-                )
-            (self.cursor[label],) = ax.plot(
-                [],
-                [],
-                marker="o",
-                markersize=5,
-                color=line.get_color(),
-                markeredgecolor="black",
-                linestyle="none",
-                zorder=5,
-            )
+                )  # fmt: skip
         for i, ax in enumerate(self.axes):
+            self.cursor[f"dots{i}"] = ax.scatter(
+                np.zeros(len(colors[ax])), np.zeros(len(colors[ax])), s=25,
+                c=colors[ax] or "none", edgecolors="black", linewidths=0.6, zorder=5,
+            )  # fmt: skip
             self.cursor[f"step{i}"] = ax.axvline(
                 0, color="#333333", linewidth=0.8, alpha=0.6, visible=False
             )

@@ -41,7 +41,8 @@ class RaceArtists:
         reader: the `FrameReader` the artists read.
         contour: the filled-contour set (None without contours).
         colorbar: the colour bar (None without).
-        paths: label -> the `LineCollection` of its paths (one per particle).
+        paths: label -> its path artists (`scenes.figures.layers.polylines`
+            reads the drawn polylines back, one per particle).
         diverged: label -> number of diverged particles.
         glyphs: glyph name -> list of artists.
         legend: the legend (None without).

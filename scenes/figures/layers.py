@@ -7,14 +7,15 @@ is `update(last_row)`; an animation calls `update` once per frame.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import EllipseCollection, LineCollection
-from matplotlib.colors import to_rgba
 from matplotlib.lines import Line2D
-from matplotlib.patches import Ellipse
+from matplotlib.patches import Ellipse, PathPatch
+from matplotlib.path import Path
 
 from scenes.frames import FrameReader, inside_view
 from scenes.style import (
@@ -42,8 +43,8 @@ class RaceLayer:
             this many per figure; 0: none).
 
     Attributes:
-        paths: label -> the `LineCollection` of that series (one polyline, or
-            with `fade` one segment per row, per particle).
+        paths: label -> the `PathPatch` bands of that series' trail, oldest
+            first (one band without `fade`); see `polylines`.
         heads, exits, off: label -> scatter of current positions, divergence
             markers and off-view edge markers.
     """
@@ -62,28 +63,36 @@ class RaceLayer:
         self.ax, self.reader = ax, reader
         self.trail = None if trail is None else max(int(trail), 2)
         self.fade = bool(fade and trail is not None)
-        self.paths: dict[str, LineCollection] = {}
+        self.paths: dict[str, list[PathPatch]] = {}
         self.heads: dict[str, Any] = {}
         self.exits: dict[str, Any] = {}
         self.off: dict[str, Any] = {}
         self.notes: list[Any] = []
         self._annotate = annotate
         empty = np.empty((0, 2))
+        # Fading in bands of one alpha each; a swarm's bands cost the most
+        # (Agg strokes every segment), so it gets three.
+        many = sum(se.n_particles for se in reader.series) > 200
+        self._bands = 1 if not self.fade else min(3 if many else 5, self.trail - 1)
         for s, se in enumerate(reader.series):
             style = series_style(se.index)
-            self.paths[se.label] = ax.add_collection(
-                LineCollection(
-                    [],
-                    colors=style["color"],
-                    linestyles="solid" if self.fade else style["linestyle"],
-                    linewidths=linewidth,
-                    alpha=None if self.fade else 0.95,
-                    capstyle="round" if self.fade else "projecting",
-                    joinstyle="round",
-                    zorder=3,
-                ),
-                autolim=False,
-            )
+            alphas = np.linspace(0.15, 1.0, self._bands) if self.fade else [0.95]
+            self.paths[se.label] = [
+                ax.add_patch(
+                    PathPatch(
+                        Path(np.zeros((1, 2))),
+                        fill=False,
+                        edgecolor=style["color"],
+                        linestyle="solid" if self.fade else style["linestyle"],
+                        linewidth=linewidth,
+                        alpha=float(a),
+                        capstyle="round" if self.fade else "projecting",
+                        joinstyle="round",
+                        zorder=3,
+                    )
+                )
+                for a in alphas
+            ]
             self.heads[se.label] = ax.scatter(
                 *empty.T,
                 marker=style["marker"],
@@ -145,37 +154,34 @@ class RaceLayer:
         out: list[Any] = []
         for label in self.paths:
             out += [
-                self.paths[label],
+                *self.paths[label],
                 self.off[label],
                 self.exits[label],
                 self.heads[label],
             ]
         return out + [t for _, t in self.notes]
 
-    def _segments(self, s: int, row: int) -> tuple[np.ndarray, Any]:
-        """Polylines (or faded segments and their colours) of series `s`."""
+    def _bands_of(self, s: int, row: int) -> list[Path]:
+        """The trail of series `s` as compound paths, oldest band first.
+
+        One `Path` per band holds every particle (a MOVETO per particle, NaN rows
+        break the line), so drawing a 1,000-particle swarm costs a handful of
+        paths per frame, not one object per particle or segment.
+        """
         trail = self.reader.trail(s, row, self.trail)  # (L, P, 2), NaN after exit
-        se = self.reader.series[s]
-        if not self.fade:
-            # One polyline per particle; matplotlib breaks a path at NaN rows.
-            return trail.transpose(1, 0, 2), None
-        seg = np.stack([trail[:-1], trail[1:]], axis=2)  # (L-1, P, 2, 2)
-        # Age 0 is the newest segment: opaque; the trail's end fades to 0.15.
-        age = (len(seg) - 1 - np.arange(len(seg)))[:, None].repeat(seg.shape[1], 1)
-        keep = np.isfinite(seg).all(axis=(-1, -2))
-        rgba = np.tile(to_rgba(series_style(se.index)["color"]), (keep.sum(), 1))
-        rgba[:, 3] = 1.0 - 0.85 * age[keep] / max(self.trail - 2, 1)
-        return seg[keep], rgba
+        if len(trail) < 2:
+            return [Path(np.zeros((1, 2)))] * self._bands
+        edges = np.linspace(0, len(trail) - 1, self._bands + 1).round().astype(int)
+        return [polyline_path(trail[a : b + 1]) for a, b in pairwise(edges)]
 
     def update(self, row: int) -> list[Any]:
         """Moves every series to `row`; returns the changed artists."""
         r = self.reader
         for s, se in enumerate(r.series):
-            lines, colors = self._segments(s, row)
-            path = self.paths[se.label]
-            path.set_segments(lines)
-            if colors is not None:
-                path.set_color(colors)
+            for patch, path in zip(
+                self.paths[se.label], self._bands_of(s, row), strict=True
+            ):
+                patch.set_path(path)
             pos = r.positions(s, row)
             alive = np.isfinite(pos).all(-1)
             off = r.off_view(s, row)
@@ -188,21 +194,7 @@ class RaceLayer:
 
     def series_handles(self) -> list[Any]:
         """Legend proxies: one per series."""
-        handles = []
-        for se in self.reader.series:
-            style = series_style(se.index)
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    color=style["color"],
-                    linestyle=style["linestyle"],
-                    marker=style["marker"],
-                    markeredgecolor="black",
-                    label=se.legend_label(),
-                )
-            )
-        return handles
+        return [series_handle(se) for se in self.reader.series]
 
     def marker_handles(self) -> list[Any]:
         """Legend proxies of the markers: start, divergence, off-view."""
@@ -231,6 +223,20 @@ class RaceLayer:
         )
 
 
+def series_handle(se: Any) -> Line2D:
+    """The legend proxy of one series: colour, line style, marker, label."""
+    style = series_style(se.index)
+    return Line2D(
+        [],
+        [],
+        color=style["color"],
+        linestyle=style["linestyle"],
+        marker=style["marker"],
+        markeredgecolor="black",
+        label=se.legend_label(),
+    )
+
+
 def _marker_handle(marker: str, face: str, label: str, size: float = 7) -> Line2D:
     return Line2D(
         [],
@@ -242,6 +248,40 @@ def _marker_handle(marker: str, face: str, label: str, size: float = 7) -> Line2
         markeredgecolor="black",
         label=label,
     )
+
+
+def polyline_path(rows: np.ndarray) -> Path:
+    """`(L, P, 2)` -> one compound `Path`: a polyline per particle.
+
+    Each particle's line starts with a MOVETO; NaN rows break a line (Agg,
+    SVG and PDF skip NaN vertices and resume at the next finite one).
+    """
+    L, P = rows.shape[:2]
+    verts = rows.transpose(1, 0, 2).reshape(-1, 2)
+    codes = np.full(L * P, Path.LINETO, dtype=Path.code_type)
+    codes[::L] = Path.MOVETO
+    return Path(verts, codes)
+
+
+def polylines(patches: Any) -> list[np.ndarray]:
+    """The finite polylines drawn by `RaceLayer` paths (for tests and readers).
+
+    Args:
+        patches: one `PathPatch` or a list of them (a series' bands).
+
+    Returns:
+        One `(n, 2)` array per subpath with its NaN rows removed.
+    """
+    patches = patches if isinstance(patches, list) else [patches]
+    out = []
+    for patch in patches:
+        path = patch.get_path()
+        if path.codes is None:
+            continue
+        starts = np.flatnonzero(path.codes == Path.MOVETO)
+        for piece in np.split(path.vertices, starts[1:]):
+            out.append(piece[np.isfinite(piece).all(axis=1)])
+    return out
 
 
 class GlyphLayer:
@@ -404,8 +444,15 @@ class GlyphLayer:
 class StepLabel:
     """A text in the corner of the axes: step, and what is happening."""
 
-    def __init__(self, ax: Axes, reader: FrameReader, *, fontsize: float = 10):
-        self.reader = reader
+    def __init__(
+        self,
+        ax: Axes,
+        reader: FrameReader,
+        *,
+        fontsize: float = 10,
+        unit: str = "step",
+    ):
+        self.reader, self.unit = reader, unit
         # Above the axes, left: it never hides a particle or a marker.
         self.text = ax.text(
             0.0,
@@ -424,7 +471,7 @@ class StepLabel:
         r = self.reader
         total = int(r.steps[-1])
         width = len(str(total))
-        text = f"step {int(r.steps[row]):>{width}d} / {total}"
+        text = f"{self.unit} {int(r.steps[row]):>{width}d} / {total}"
         gone = sum(int(r.markers(s, row).sum()) for s in range(len(r.series)))
         if gone:
             text += f"   · {gone} diverged"
@@ -518,20 +565,7 @@ class Race3DLayer:
 
     def legend_handles(self) -> list[Any]:
         """One entry per series (saying how many diverged), then the marker."""
-        handles = []
-        for se in self.reader.series:
-            style = series_style(se.index)
-            handles.append(
-                Line2D(
-                    [],
-                    [],
-                    color=style["color"],
-                    linestyle=style["linestyle"],
-                    marker=style["marker"],
-                    markeredgecolor="black",
-                    label=se.legend_label(),
-                )
-            )
+        handles = [series_handle(se) for se in self.reader.series]
         if any(se.diverged.any() for se in self.reader.series):
             handles.append(
                 _marker_handle("X", DIVERGED_MARKER["c"], "diverged: last seen here", 9)

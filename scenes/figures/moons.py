@@ -98,28 +98,7 @@ def plot_moons_landscape(
         ax: axes to draw into.
         levels: contour levels.
     """
-    lo, hi = float(np.nanmin(grid.loss)), float(np.nanmax(grid.loss))
-    lv = np.geomspace(max(lo, 1e-8), hi, levels)
-    cs = ax.contourf(
-        grid.alpha,
-        grid.beta,
-        np.maximum(grid.loss, lv[0]),
-        levels=lv,
-        cmap=CONTOUR_CMAP,
-        norm=LogNorm(lv[0], lv[-1]),
-    )
-    ax.contour(
-        grid.alpha,
-        grid.beta,
-        grid.loss,
-        levels=lv[::3],
-        colors="#2B3A4A",
-        linewidths=0.3,
-        alpha=0.4,
-    )
-    bar = ax.figure.colorbar(cs, ax=ax, pad=0.02)
-    log_colorbar_ticks(bar, lv[0], lv[-1])
-    bar.set_label("training loss on the plane (log scale)")
+    cs = draw_plane_contours(ax, grid, levels=levels)
     for label, proj, index in paths:
         style = series_style(index)
         ax.plot(
@@ -160,6 +139,59 @@ def plot_moons_landscape(
     return cs
 
 
+def draw_plane_contours(ax: Axes, grid: moons.LossGrid, *, levels: int = 30) -> Any:
+    """Log-scaled filled contours of the loss on a plane, with a colour bar."""
+    lo, hi = float(np.nanmin(grid.loss)), float(np.nanmax(grid.loss))
+    lv = np.geomspace(max(lo, 1e-8), hi, levels)
+    cs = ax.contourf(
+        grid.alpha,
+        grid.beta,
+        np.maximum(grid.loss, lv[0]),
+        levels=lv,
+        cmap=CONTOUR_CMAP,
+        norm=LogNorm(lv[0], lv[-1]),
+    )
+    ax.contour(
+        grid.alpha,
+        grid.beta,
+        grid.loss,
+        levels=lv[::3],
+        colors="#2B3A4A",
+        linewidths=0.3,
+        alpha=0.4,
+    )
+    bar = ax.figure.colorbar(cs, ax=ax, pad=0.02)
+    log_colorbar_ticks(bar, lv[0], lv[-1])
+    bar.set_label("training loss on the plane (log scale)")
+    ax.set_xlim(grid.alpha[0], grid.alpha[-1])
+    ax.set_ylim(grid.beta[0], grid.beta[-1])
+    return cs
+
+
+def moons_data_scatter(ax: Axes, history: moons.FitHistory) -> None:
+    """The training points of `history`'s data set, by class."""
+    X, y = moons.make_moons(
+        **{
+            k: v
+            for k, v in history.metadata.get("data", {}).get("make_moons", {}).items()
+            if k in ("n_samples", "noise", "random_state")
+        }
+    )
+    for cls, color, marker in ((0, OKABE_ITO[0], "o"), (1, OKABE_ITO[4], "s")):
+        ax.scatter(
+            X[y == cls, 0],
+            X[y == cls, 1],
+            s=10,
+            c=color,
+            marker=marker,
+            edgecolors="black",
+            linewidths=0.3,
+            label=f"class {cls}",
+        )
+    ax.set_xlabel("x₁")
+    ax.set_ylabel("x₂")
+
+
 def plot_slice_faithfulness(
     paths: Sequence[tuple[str, moons.Projection, int]], ax: Axes
 ) -> None:
@@ -189,28 +221,11 @@ def plot_decision_boundary(
 ) -> Any:
     """P(class 1) over the input plane with the data, at a recorded step."""
     xx, yy, prob = moons.decision_boundary(history, 200, row=row)
-    X, y = moons.make_moons(
-        **{
-            k: v
-            for k, v in history.metadata.get("data", {}).get("make_moons", {}).items()
-            if k in ("n_samples", "noise", "random_state")
-        }
-    )
     mesh = ax.contourf(
         xx, yy, prob[..., 1], levels=np.linspace(0, 1, 11), cmap="PuOr", alpha=0.8
     )
     ax.contour(xx, yy, prob[..., 1], levels=[0.5], colors="black", linewidths=1.2)
-    for cls, color, marker in ((0, OKABE_ITO[0], "o"), (1, OKABE_ITO[4], "s")):
-        ax.scatter(
-            X[y == cls, 0],
-            X[y == cls, 1],
-            s=10,
-            c=color,
-            marker=marker,
-            edgecolors="black",
-            linewidths=0.3,
-            label=f"class {cls}",
-        )
+    moons_data_scatter(ax, history)
     bar = ax.figure.colorbar(mesh, ax=ax, pad=0.02)
     bar.set_label("P(class 1)")
     acc = history.accuracy[-1] if row == -1 else np.nan
@@ -220,8 +235,6 @@ def plot_decision_boundary(
         fontsize=9,
     )
     ax.legend(fontsize=7, loc="lower left")
-    ax.set_xlabel("x₁")
-    ax.set_ylabel("x₂")
     return mesh
 
 
