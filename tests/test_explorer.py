@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -274,3 +275,17 @@ def test_desktop_without_a_display_says_what_to_install(tmp_path):
     )
     assert "optiscape explore --browser" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"starts": [("a", 1)]}, "`starts` must be (x, y) pairs of numbers."),
+        ({"glyph": "arrow"}, "`glyph` must be one of"),
+        ({"internal": "foo"}, "`internal` must be one of"),
+        ({"steps": -1}, "`steps` must be >= 0. Received: steps=-1"),
+    ],
+)
+def test_bad_arguments_are_one_line_errors(kwargs, message):
+    with pytest.raises(ValueError, match="^" + re.escape(message)):
+        Explorer("rosenbrock", ["SGD(0.01)"], **{"steps": 10, **kwargs}, widgets=False)

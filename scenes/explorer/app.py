@@ -52,6 +52,17 @@ def default_optimizers(surface_name: str) -> list[str]:
     return [text for text, _ in article_optimizers(*lrs)]
 
 
+def _pairs(points: Any) -> list[list[float]]:
+    """`[(x, y), ...]` as lists of floats, or a ValueError naming `starts`."""
+    try:
+        out = [[float(x), float(y)] for x, y in points]
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"`starts` must be (x, y) pairs of numbers. Received: starts={points!r}"
+        ) from None
+    return out
+
+
 def _xy(starts) -> np.ndarray:
     """`(N, 2)` float array of start points."""
     return np.asarray(starts, dtype=np.float64).reshape(-1, 2)
@@ -120,7 +131,7 @@ class Explorer:
         steps: optimizer steps per run.
         starts: `[(x, y), ...]` (default: the surface's first suggested start).
         noise, seed: gradient noise (std. dev.) and its seed.
-        glyph: `"velocity"`, `"gradient"` or `"none"` at the heads.
+        glyph: the glyph at each particle (see `GLYPH_CHOICES`), or `"none"`.
         internal: the quantity the lower panel shows (see `INTERNALS`).
         figure: a figure to draw into (default: a new `pyplot` figure, so the
             backend shows it).
@@ -148,11 +159,19 @@ class Explorer:
         )
         self._optimizers = [resolve_optimizer(t) for t in texts]
         self._starts = (
-            [list(map(float, s)) for s in starts]
-            if starts is not None
-            else [list(self._surface.starts[0])]
+            _pairs(starts) if starts is not None else [list(self._surface.starts[0])]
         )
         self._check_starts(self._starts)
+        if glyph not in GLYPH_CHOICES:
+            raise ValueError(
+                f"`glyph` must be one of {list(GLYPH_CHOICES)}. "
+                f"Received: glyph={glyph!r}"
+            )
+        if internal not in INTERNALS:
+            raise ValueError(
+                f"`internal` must be one of {list(INTERNALS)}. "
+                f"Received: internal={internal!r}"
+            )
         self._steps = steps
         self._noise = float(noise)
         self._seed = seed
@@ -324,12 +343,12 @@ class Explorer:
 
     def set_start(self, xy: Sequence[float]) -> bool:
         """Moves the start: one particle at `xy` (leaves swarm mode)."""
-        return self._attempt("start", lambda: self._set_starts([list(map(float, xy))]))
+        return self._attempt("start", lambda: self._set_starts(_pairs([xy])))
 
     def add_start(self, xy: Sequence[float]) -> bool:
         """Adds a particle starting at `xy` (shift-click)."""
         return self._attempt(
-            "start", lambda: self._set_starts([*self._starts, list(map(float, xy))])
+            "start", lambda: self._set_starts([*self._starts, *_pairs([xy])])
         )
 
     def set_swarm(self, on: bool) -> bool:
