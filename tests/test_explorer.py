@@ -23,6 +23,7 @@ from simulator.trace import Race
 from explorer_events import click, press, type_text
 
 ROOT = Path(__file__).resolve().parents[1]
+STEPS = 60
 TEXTS = [
     "SGD(learning_rate=0.001, momentum=0.9)",
     "Adam(learning_rate=0.05)",
@@ -32,7 +33,13 @@ TEXTS = [
 
 @pytest.fixture
 def ex():
-    explorer = Explorer("rosenbrock", TEXTS, steps=120, starts=[(-1.2, 1.0)])
+    import matplotlib.pyplot as plt
+
+    # A small canvas: the tests drive widgets, they do not look at pixels.
+    figure = plt.figure(figsize=(15, 8.8), dpi=50)
+    explorer = Explorer(
+        "rosenbrock", TEXTS, steps=STEPS, starts=[(-1.2, 1.0)], figure=figure
+    )
     explorer.refresh()
     yield explorer
     import matplotlib.pyplot as plt
@@ -57,7 +64,7 @@ def test_slider_drag_reruns_only_that_optimizer(ex):
     assert after[0] is before[0]
     assert after[2] is before[2]
     fresh = simulate(
-        "rosenbrock", f"Adam(learning_rate={expected!r})", [(-1.2, 1)], 120
+        "rosenbrock", f"Adam(learning_rate={expected!r})", [(-1.2, 1)], STEPS
     )
     np.testing.assert_array_equal(after[1].positions, fresh.positions)
     assert slider.valtext.get_text() == f"{expected:.4g}"
@@ -132,7 +139,7 @@ def test_surface_expression_steps_noise(ex):
 
 
 def test_timeline_keys_and_play(ex):
-    assert ex.row == 120  # it opens on the outcome
+    assert ex.row == STEPS  # it opens on the outcome
     ex.set_row(0)
     press(ex.figure, "right", ax=ex.ax)
     press(ex.figure, "right", ax=ex.ax)
@@ -176,6 +183,7 @@ def test_refresh_blits_and_matches_a_full_draw(ex):
     np.testing.assert_array_equal(blitted, np.asarray(ex.figure.canvas.buffer_rgba()))
 
 
+@pytest.mark.slow  # a CLI subprocess
 def test_export_then_render_reproduces_the_race_bit_for_bit(ex, tmp_path):
     ex.set_hyperparameter(1, "learning_rate", 0.0316)
     ex.add_start((0.3, 2.5))
@@ -198,7 +206,7 @@ def test_export_then_render_reproduces_the_race_bit_for_bit(ex, tmp_path):
         assert sorted(a.internals) == sorted(b.internals)
         for key in a.internals:
             np.testing.assert_array_equal(a.internals[key], b.internals[key])
-    assert read_png_config(out)["optiscape"]["spec"]["steps"] == 120
+    assert read_png_config(out)["optiscape"]["spec"]["steps"] == STEPS
 
 
 def test_png_export_never_overwrites(ex, tmp_path):
@@ -230,6 +238,7 @@ def test_mp4_export_renders_the_spec_video(ex, tmp_path):
         assert json.dumps(label) in comment
 
 
+@pytest.mark.slow  # a CLI subprocess
 def test_browser_front_end_refuses_a_busy_port(tmp_path):
     import socket
 
@@ -261,6 +270,7 @@ def test_export_button_writes_a_fresh_spec(ex, tmp_path, monkeypatch):
     assert ex.status == f"wrote {Path('explored-1.toml')}"
 
 
+@pytest.mark.slow  # a CLI subprocess
 def test_desktop_without_a_display_says_what_to_install(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "MPLBACKEND")}
     env.pop("WAYLAND_DISPLAY", None)
