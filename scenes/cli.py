@@ -70,6 +70,11 @@ EXAMPLES = {
         '  optiscape compare --optimizer "RMSprop(momentum=0.5)" --same-args \\\n'
         "      --flavours keras,torch,optax --surface himmelblau --out rms.png"
     ),
+    "explore": (
+        "optiscape explore --surface rosenbrock\n"
+        '  optiscape explore --optimizer "Adam(learning_rate=0.05)" \\\n'
+        "      --browser --port 8988"
+    ),
 }
 
 
@@ -311,6 +316,9 @@ def _parser() -> argparse.ArgumentParser:
         "--quality", default="low", help="low (854x480, 15 fps), medium, high or 4k"
     )
     p.add_argument("--out", help="output .mp4 (default: <scene>.mp4)")
+
+    p = add("explore", "Explore optimizers and hyperparameters interactively.")
+    _explore_args(p)
 
     p = add("gallery", "Render the demo gallery and its index.html.")
     p.add_argument("--out", default="out", help="output directory")
@@ -846,6 +854,48 @@ def _cmd_study(args) -> None:
     _say(args, written)
 
 
+def _explore_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--surface", "-s", default="rosenbrock", help="registered name or expression"
+    )
+    p.add_argument(
+        "--optimizer",
+        "-o",
+        action="append",
+        help="Keras-style text; repeat (default: the article's ten)",
+    )
+    p.add_argument("--steps", "-n", type=int, default=300)
+    p.add_argument("--start", action="append", metavar="X,Y", help="start point")
+    p.add_argument("--noise", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--browser", action="store_true", help="serve it with WebAgg on 127.0.0.1"
+    )
+    p.add_argument("--port", type=int, default=8988, help="--browser port")
+    p.add_argument(
+        "--no-open", action="store_true", help="--browser: do not open a browser"
+    )
+
+
+def _cmd_explore(args) -> None:
+    from scenes.explorer.server import open_desktop, serve_browser
+
+    explorer_args = {
+        "surface": args.surface,
+        "optimizers": args.optimizer,
+        "steps": args.steps,
+        "starts": _starts(args),
+        "noise": args.noise,
+        "seed": args.seed,
+    }
+    if args.browser:
+        serve_browser(args.port, not args.no_open, **explorer_args)
+    else:
+        # `main` defaults MPLBACKEND to Agg for the file-writing commands; a
+        # backend the user set themselves is the one opened.
+        open_desktop(args.user_backend, **explorer_args)
+
+
 COMMANDS = {
     "list": _cmd_list,
     "plot": _cmd_plot,
@@ -857,6 +907,7 @@ COMMANDS = {
     "run": _cmd_run,
     "render": _cmd_render,
     "gallery": _cmd_gallery,
+    "explore": _cmd_explore,
     "video": _cmd_video,
     "compare": _cmd_compare,
 }
@@ -878,11 +929,13 @@ def _join_negative_points(argv: Sequence[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (0 ok, 2 usage or input error)."""
+    user_backend = os.environ.get("MPLBACKEND")  # `explore` opens this one
     os.environ.setdefault("MPLBACKEND", "Agg")
     parser = _parser()
     args = parser.parse_args(
         _join_negative_points(sys.argv[1:] if argv is None else argv)
     )
+    args.user_backend = user_backend
     try:
         COMMANDS[args.command](args)
     except (ValueError, OSError) as err:  # ValueError covers spec and memory errors

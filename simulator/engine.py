@@ -380,20 +380,88 @@ def _status(x: np.ndarray, g: np.ndarray, minima, others, tol: float) -> np.ndar
     return status
 
 
-def _internal_arrays(internals: dict, wanted: Sequence[str] | None, B: tuple) -> dict:
-    """Flattens per-variable tuples (one variable: the particle) to arrays."""
+def _internal_values(internals: dict, wanted: Sequence[str] | None) -> dict:
+    """The recorded internals of one step: per-variable tuples -> the particle's.
+
+    Values keep their own shapes (a `learning_rate` may be a scalar, a
+    hyperparameter grid may be smaller than the batch): storing one into its
+    recording row broadcasts it there, with no per-step `np.broadcast_to`.
+    """
     out = {}
     for name, value in internals.items():
         if wanted is not None and name not in wanted:
             continue
         if isinstance(value, tuple):
             value = value[0]
-        if value is None:
-            continue
-        value = np.asarray(value)
-        shape = (*B, 2) if value.ndim > len(B) else B
-        out[name] = np.broadcast_to(value, shape)
+        if value is not None:
+            out[name] = value
     return out
+
+
+def _internal_shape(value: Any, B: tuple) -> tuple:
+    """Recording shape of one internal: `(*B, 2)` for per-coordinate ones, else B."""
+    return (*B, 2) if np.ndim(value) > len(B) else B
+
+
+class _Convergence:
+    """Convergence candidates, with `_status` evaluated over blocks of steps.
+
+    A particle's candidate is its status at the last step, and `cand_step` the
+    last step at which that status changed; both follow from the statuses of
+    consecutive steps, so positions and gradients are buffered for `block`
+    steps and classified in one vectorised `_status` call (one call per step
+    cost a dozen small-array operations, most of a one-particle step). With
+    `block == 1` (large batches) each step is classified as it comes.
+    """
+
+    def __init__(self, x, g, minima, others, tol, block: int):
+        self._args = (minima, others, tol)
+        self.cand = _status(x, g, *self._args)
+        self.cand_step = np.zeros(self.cand.shape, dtype=np.int64)
+        shape = (block, *x.shape) if block > 1 else (1, *[0] * x.ndim)
+        self._x = np.empty(shape, dtype=x.dtype)
+        self._g = np.empty(shape, dtype=g.dtype)
+        self._n = 0
+        self._first = 1  # the step of buffer row 0
+
+    def push(self, x: np.ndarray, g: np.ndarray) -> None:
+        """Adds the state after one more step."""
+        if len(self._x) == 1:  # a large batch: classified at once, no copy
+            status = _status(x, g, *self._args)
+            changed = status != self.cand
+            if changed.any():
+                self.cand = np.where(changed, status, self.cand)
+                self.cand_step = np.where(changed, self._first, self.cand_step)
+            self._first += 1
+            return
+        self._x[self._n] = x
+        self._g[self._n] = g
+        self._n += 1
+        if self._n == len(self._x):
+            self.flush()
+
+    def flush(self) -> None:
+        """Classifies the buffered steps and updates `cand`, `cand_step`."""
+        n = self._n
+        if not n:
+            return
+        status = _status(self._x[:n], self._g[:n], *self._args)
+        previous = np.concatenate([self.cand[None], status[:-1]])
+        changed = status != previous
+        last = n - 1 - np.argmax(changed[::-1], axis=0)
+        self.cand_step = np.where(
+            changed.any(axis=0), self._first + last, self.cand_step
+        )
+        self.cand = status[-1]
+        self._first += n
+        self._n = 0
+
+
+#: Particle-steps buffered by `_Convergence` (4 numbers each: 2 MiB in float64).
+_STATUS_BLOCK = 65536
+#: Larger batches are classified every step: their cost is the arithmetic, which
+#: blocking does not reduce, and the buffer copies would add to it.
+_BLOCKED_UP_TO = 1024
 
 
 def _run(
@@ -429,6 +497,7 @@ def _run(
     if noise:
         scheme, index = noise_source
         draw = GradientNoise(seed, B, steps, index=index, scheme=scheme).draw
+    progress_bar = not bar.disable
 
     alive = np.ones(B, dtype=bool)
     all_alive = True
@@ -436,11 +505,12 @@ def _run(
     reason = np.full(B, "", dtype="<U18")
     clip_events = 0
     f, g = surface.value_and_grad(x)
-    cand = _status(x, g, minima, others, tol)
-    cand_step = np.zeros(B, dtype=np.int64)
+    n_particles = math.prod(B)
+    block = _STATUS_BLOCK // n_particles if n_particles <= _BLOCKED_UP_TO else 1
+    convergence = _Convergence(x, g, minima, others, tol, max(1, min(steps, block)))
 
     base_numbers = 2 + ("loss" in record) + 2 * ("gradient" in record)
-    _check_memory(limit, base_numbers * math.prod(B), R, B, dtype.itemsize)
+    _check_memory(limit, base_numbers * n_particles, R, B, dtype.itemsize)
     positions, loss, gradient = _allocate_recording(
         [
             ((R, *B, 2), dtype),
@@ -449,6 +519,8 @@ def _run(
         ]
     )
     internals: dict[str, np.ndarray] = {}
+    # Python ints: the per-step "is this a recorded row?" test is a hot line.
+    row_steps = [*rows.tolist(), -1]
     row = 0
 
     def _store(values_f, values_g):
@@ -473,7 +545,7 @@ def _run(
             # Fast path: a sum over all particles is finite only if every term is
             # (a NaN or inf anywhere propagates; an overflow of the sum itself just
             # takes the exact per-particle path).
-            if not (all_alive and np.isfinite(f.sum() + g.sum())):
+            if not (all_alive and math.isfinite(f.sum() + g.sum())):
                 bad_f = alive & ~np.isfinite(f)
                 finite_g = np.isfinite(g[..., 0]) & np.isfinite(g[..., 1])
                 bad_g = alive & ~bad_f & ~finite_g
@@ -482,17 +554,18 @@ def _run(
                 if bad_g.any():
                     _mark(bad_g, k, "nonfinite_gradient")
             alive_before = alive
+            all_alive_before = all_alive
             if noise:
                 # Drawn for every particle so the sequence never depends on divergence.
                 g = g + noise * draw(k).astype(dtype)
             g_used = g if all_alive else np.where(alive[..., None], g, 0)
-            record_row = row < R and rows[row] == k + 1
+            record_row = row_steps[row] == k + 1
             res = opt.step(
                 [x], [g_used], state, internals=want_internals and record_row
             )
             state = res.state
             x_new = res.params[0]
-            if not (all_alive and np.isfinite(x_new.sum())):
+            if not (all_alive and math.isfinite(x_new.sum())):
                 bad_x = alive & ~(
                     np.isfinite(x_new[..., 0]) & np.isfinite(x_new[..., 1])
                 )
@@ -513,37 +586,47 @@ def _run(
                 x_new = np.where(alive[..., None], x_new, x)
             x = x_new
             f, g = surface.value_and_grad(x)
-            status = _status(x, g, minima, others, tol)
-            changed = status != cand
-            if changed.any():
-                cand = np.where(changed, status, cand)
-                cand_step = np.where(changed, k + 1, cand_step)
+            convergence.push(x, g)
             if record_row:
                 if want_internals:
-                    found = _internal_arrays(res.internals, wanted, B)
+                    found = _internal_values(res.internals, wanted)
                     new = [n for n in found if n not in internals]
                     if new:
                         # Allocated when first seen: with gradient accumulation the
                         # rule's internals appear only on update steps.
-                        numbers = base_numbers * math.prod(B)
-                        numbers += sum(v.size for v in internals.values())
-                        numbers += sum(found[n].size for n in new)
+                        shapes = {n: _internal_shape(found[n], B) for n in new}
+                        numbers = base_numbers * n_particles
+                        numbers += sum(v[0].size for v in internals.values())
+                        numbers += sum(math.prod(shapes[n]) for n in new)
                         _check_memory(limit, numbers, R, B, dtype.itemsize)
                         for n in new:
                             (internals[n],) = allocate(
-                                [((R - 1, *found[n].shape), dtype)], prefault=False
+                                [((R - 1, *shapes[n]), dtype)], prefault=False
                             )
-                            internals[n].fill(np.nan)
+                            # Rows before it first appeared have no value; every
+                            # later row is written below (a value or NaN), so the
+                            # array is filled once, not NaN-filled and then written.
+                            internals[n][: row - 1] = np.nan
+                    if len(found) < len(internals):
+                        for n in internals.keys() - found.keys():
+                            internals[n][row - 1] = np.nan
                     for n, v in found.items():
-                        mask = (
-                            alive_before
-                            if v.ndim == len(B)
-                            else alive_before[..., None]
-                        )
-                        internals[n][row - 1] = np.where(mask, v, np.nan)
+                        out = internals[n]
+                        if all_alive_before:
+                            out[row - 1] = v
+                        else:
+                            mask = (
+                                alive_before
+                                if out.ndim == len(B) + 1
+                                else (alive_before[..., None])
+                            )
+                            out[row - 1] = np.where(mask, v, np.nan)
                 _store(f, g)
                 row += 1
-            bar.update(1)
+            if progress_bar:
+                bar.update(1)
+    convergence.flush()
+    cand, cand_step = convergence.cand, convergence.cand_step
 
     diverged = div_step >= 0
     converged_to = np.where(diverged, -1, cand)

@@ -35,6 +35,10 @@ def keras_pow(base: Any, exponent: Any, dtype: Any) -> np.ndarray:
     exponent = np.asarray(exponent, dtype)
     if dtype != np.float64:
         return np.power(base, exponent)
+    if base.ndim == 0 and exponent.ndim == 0:
+        # The common case (float hyperparameters): `math.pow` directly, the same
+        # call `_libm_pow` makes, without the object-array round trip.
+        return np.asarray(math.pow(base, exponent), dtype=dtype)
     return np.asarray(_libm_pow(base, exponent), dtype=dtype)
 
 

@@ -33,17 +33,20 @@ def collect_internals(
         rule internal, each a tuple aligned with the variables.
     """
     out: dict[str, Any] = {
-        "learning_rate": np.broadcast_to(lr, batch_shape),
+        # A filled array, not `np.broadcast_to` (a view, but several times slower
+        # to build for the one-particle batches of the explorer).
+        "learning_rate": np.full(batch_shape, lr, dtype=np.asarray(lr).dtype),
         "grad_position": tuple(w_in),
         "gradient": tuple(g_used),
     }
     updates = tuple(b - a for a, b in zip(w_in, w_out, strict=True))
     out["update"] = updates
     with np.errstate(divide="ignore", invalid="ignore"):
-        out["effective_lr"] = tuple(
-            np.where(g != 0, -u / np.where(g != 0, g, 1), np.nan)
-            for u, g in zip(updates, g_used, strict=True)
-        )
+        effective = []
+        for u, g in zip(updates, g_used, strict=True):
+            nonzero = g != 0
+            effective.append(np.where(nonzero, -u / np.where(nonzero, g, 1), np.nan))
+        out["effective_lr"] = tuple(effective)
     keys: list[str] = []
     for info in per_var:
         keys.extend(k for k in info if k not in keys)
@@ -52,7 +55,7 @@ def collect_internals(
             out[key] = tuple(info.get(key) for info in per_var)
         else:
             out[key] = tuple(
-                info.get(key, np.full_like(w, np.nan))
+                info[key] if key in info else np.full_like(w, np.nan)
                 for info, w in zip(per_var, w_in, strict=True)
             )
     return out
