@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.optimizers.base import Optimizer, check_float_hyperparameter
+from simulator.optimizers.base import Optimizer, check_bool, check_float_hyperparameter
 
 __all__ = ["Adafactor"]
 
@@ -86,7 +86,7 @@ class Adafactor(Optimizer):
         self.clip_threshold = check_float_hyperparameter(
             "clip_threshold", clip_threshold
         )
-        self.relative_step = bool(relative_step)
+        self.relative_step = check_bool("relative_step", relative_step)
 
     def _init_slots(self, w, ctx):
         slots = {"velocity": np.zeros_like(w)}

@@ -231,10 +231,10 @@ def check_float_hyperparameter(
             f"Received: {name}={value!r}"
         )
     if isinstance(value, float):  # includes np.float64
-        return float(value)
+        return _finite(name, float(value))
     if isinstance(value, numbers.Integral):
         if not strict:
-            return float(value)
+            return _finite(name, float(value))
         raise ValueError(
             f"Argument `{name}` must be a float (write {value}.0, as Keras requires)."
             f" Received: {name}={value!r}"
@@ -254,9 +254,46 @@ def check_float_hyperparameter(
             f"Argument `{name}` must be a float or an array of floats. "
             f"Received: {name}={value!r}"
         )
+    if arr.size == 0:
+        # An empty array would give a run of zero particles.
+        raise _MeaninglessValue(
+            f"Argument `{name}` must not be an empty array. "
+            f"Received: {name}=array(shape={arr.shape})"
+        )
+    _finite(name, arr)
     if arr.ndim == 0:
         return float(arr)
     return arr.astype(np.float64)
+
+
+class _MeaninglessValue(ValueError):
+    """A hyperparameter of the right type whose value makes the run meaningless."""
+
+
+def _finite(name: str, value: Any) -> Any:
+    """`value` if every element is finite; inf/NaN make every step meaningless."""
+    if not np.all(np.isfinite(value)):
+        shown = value if np.ndim(value) == 0 else _format_value(np.asarray(value))
+        raise _MeaninglessValue(
+            f"Argument `{name}` must be finite. Received: {name}={shown!r}"
+        )
+    return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """A structural switch (`nesterov`, `amsgrad`, ...): True or False, nothing else.
+
+    `bool("maybe")` is True, and an array of switches has no single meaning: the
+    rule's structure is one for the whole run (run twice to compare).
+    """
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, numbers.Integral) and value in (0, 1):
+        return bool(value)
+    shown = _format_value(value) if isinstance(value, np.ndarray) else repr(value)
+    raise ValueError(
+        f"Argument `{name}` must be True or False. Received: {name}={shown}"
+    )
 
 
 _libm_pow = np.frompyfunc(math.pow, 2, 1)
@@ -341,6 +378,8 @@ class Optimizer:
                 self._learning_rate = check_float_hyperparameter(
                     "learning_rate", learning_rate, strict=True
                 )
+            except _MeaninglessValue:
+                raise  # a float of the right type whose value means nothing
             except ValueError:
                 raise ValueError(
                     "Argument `learning_rate` should be float, or an instance "
@@ -363,7 +402,7 @@ class Optimizer:
         self.loss_scale_factor = check_float_hyperparameter(
             "loss_scale_factor", loss_scale_factor, optional=True
         )
-        self.use_ema = bool(use_ema)
+        self.use_ema = check_bool("use_ema", use_ema)
         self.gradient_accumulation_steps = gradient_accumulation_steps
         if gradient_accumulation_steps:
             if (

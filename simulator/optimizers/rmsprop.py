@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.optimizers.base import Optimizer, check_float_hyperparameter
+from simulator.optimizers.base import Optimizer, check_bool, check_float_hyperparameter
 
 __all__ = ["RMSprop"]
 
@@ -78,7 +78,7 @@ class RMSprop(Optimizer):
         self.rho = check_float_hyperparameter("rho", rho)
         self.momentum = check_float_hyperparameter("momentum", momentum)
         self.epsilon = check_float_hyperparameter("epsilon", epsilon)
-        self.centered = bool(centered)
+        self.centered = check_bool("centered", centered)
 
     @property
     def _has_momentum(self) -> bool:

@@ -6,7 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from simulator.optimizers.base import Optimizer, VarContext, check_float_hyperparameter
+from simulator.optimizers.base import (
+    Optimizer,
+    VarContext,
+    check_bool,
+    check_float_hyperparameter,
+)
 
 __all__ = ["SGD"]
 
@@ -82,7 +87,7 @@ class SGD(Optimizer):
                 f"Received: momentum={momentum!r}"
             )
         self.momentum = value
-        self.nesterov = bool(nesterov)
+        self.nesterov = check_bool("nesterov", nesterov)
 
     @property
     def _has_momentum(self) -> bool:
