@@ -13,6 +13,7 @@ import numpy as np
 
 import surfaces
 from simulator import optimizers
+from simulator.budget import check_run
 from simulator.engine import (
     DEFAULT_MEMORY_LIMIT,
     resolve_optimizer,
@@ -22,7 +23,7 @@ from simulator.engine import (
 from simulator.metadata import jsonable, load_archive, save_archive
 from simulator.optimizers.base import Optimizer
 
-__all__ = ["FateMap", "SweepResult", "fate_map", "sweep"]
+__all__ = ["FateMap", "SweepResult", "fate_map", "grid_axis", "sweep"]
 
 #: `FateMap.outcome` codes besides minimum indices.
 STALLED = -1
@@ -45,6 +46,50 @@ def _optimizer_class_and_base(optimizer: Any) -> tuple[type[Optimizer], dict]:
         "`optimizer` must be an optimizer name ('SGD'), class, instance or "
         f"Keras-style text. Received: optimizer={optimizer!r}"
     )
+
+
+def grid_axis(
+    kind: str, start: float, stop: float, n: int, *, memory_limit: Any = None
+) -> np.ndarray:
+    """`np.linspace` / `np.geomspace` values of one sweep axis, sized first.
+
+    The CLI's `NAME=linspace:a:b:n` and a spec's `{geomspace = [a, b, n]}` both
+    come here, so a typo such as n = 10**9 is refused before 8 GB are filled.
+
+    Args:
+        kind: "linspace" or "geomspace" (positive `start` and `stop`).
+        start, stop: finite ends.
+        n: number of values (>= 1).
+        memory_limit: as in `sweep` (default: its default).
+
+    Returns:
+        `(n,)` float64 values.
+    """
+    if kind not in ("linspace", "geomspace"):
+        raise ValueError(
+            f"`kind` must be 'linspace' or 'geomspace'. Received: kind={kind!r}"
+        )
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{kind}: `n` must be an integer >= 1. Received: n={n!r}")
+    if not (math.isfinite(start) and math.isfinite(stop)):
+        raise ValueError(
+            f"{kind}: start and stop must be finite. Received: {start!r}, {stop!r}"
+        )
+    if kind == "geomspace" and not (start > 0 and stop > 0):
+        raise ValueError(
+            f"geomspace needs positive start and stop. Received: {start!r}, {stop!r}"
+        )
+    # Each value is at least one particle of the sweep that follows.
+    check_run(
+        n,
+        2,
+        3,
+        8,
+        DEFAULT_MEMORY_LIMIT if memory_limit is None else memory_limit,
+        what=f"A {kind} sweep axis of {n} values",
+        reduce="fewer values",
+    )
+    return getattr(np, kind)(float(start), float(stop), int(n))
 
 
 def _check_grid(grid: Any, cls: type[Optimizer]) -> dict[str, np.ndarray]:
@@ -211,6 +256,20 @@ def sweep(
             f"`starts` must have shape (..., 2). Received: shape {start_arr.shape}"
         )
     n_start_axes = start_arr.ndim - 1
+    grid_shape = [len(v) for v in axes.values()]
+    check_run(
+        math.prod(grid_shape) * math.prod(start_arr.shape[:-1]),
+        2,
+        3,
+        np.dtype(dtype).itemsize if dtype in ("float32", "float64") else 8,
+        memory_limit,
+        stationary_points=_n_stationary(surface),
+        what=(
+            f"This sweep ({' x '.join(map(str, grid_shape))} grid points x "
+            f"{math.prod(start_arr.shape[:-1])} starts)"
+        ),
+        reduce="fewer grid values or starts",
+    )
     mesh = np.meshgrid(*axes.values(), indexing="ij")
     arrays = {
         name: values.reshape(values.shape + (1,) * n_start_axes)
@@ -256,6 +315,15 @@ def sweep(
         diverged_step=trace.diverged_step,
         diverged_reason=trace.diverged_reason,
         metadata=jsonable(metadata),
+    )
+
+
+def _n_stationary(surface: Any) -> int:
+    """Known minima, saddles and maxima (the convergence test's distance rows)."""
+    return (
+        len(surface.minima)
+        + len(getattr(surface, "saddles", ()))
+        + len(getattr(surface, "maxima", ()))
     )
 
 
@@ -373,6 +441,16 @@ def fate_map(
     # each start can be attributed to one; recorded in the metadata.
     discovered = not surface.minima
     surface = surfaces.with_minima(surface, ((x0, x1), (y0, y1)))
+    check_run(
+        resolution[0] * resolution[1],
+        2,
+        2,
+        np.dtype(dtype).itemsize if dtype in ("float32", "float64") else 8,
+        memory_limit,
+        stationary_points=_n_stationary(surface),
+        what=f"This fate map ({resolution[0]} x {resolution[1]} starts)",
+        reduce="a lower resolution",
+    )
     x = np.linspace(x0, x1, resolution[0])
     y = np.linspace(y0, y1, resolution[1])
     starts = np.stack(np.meshgrid(x, y, indexing="xy"), axis=-1)  # (H, W, 2)
