@@ -12,6 +12,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from scenes.moons_figures import render_article
+from scenes.output import HTML_GENERATOR, write_text
 from scenes.render import render_fate, render_race, render_sweep
 from simulator import fate_map, simulate, sweep
 
@@ -262,6 +263,7 @@ def _write_index(out: Path, entries: list[dict]) -> Path:
         )
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>optiscape gallery</title>
+{HTML_GENERATOR}
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto;
        padding: 0 1em; color: #222; }}
@@ -277,6 +279,7 @@ its full configuration beside it (JSON) and inside it (PNG text chunk).</p>
 </body></html>
 """
     path = out / "index.html"
-    path.write_text(page)
-    (out / "gallery.json").write_text(json.dumps(entries, indent=1))
+    write_text(path, page)
+    manifest = {"optiscape": {"kind": "gallery"}, "entries": entries}
+    write_text(out / "gallery.json", json.dumps(manifest, indent=1))
     return path

@@ -20,6 +20,7 @@ from scenes.style import (
     START_STYLE,
     log_colorbar_ticks,
     series_style,
+    surface_title,
 )
 from simulator.trace import Race, Trace
 
@@ -121,7 +122,7 @@ def draw_contours(
         label = (
             "f(x, y)"
             if floor == 0 and offset < span * 1e-5
-            else (f"f(x, y) − ({floor:.4g}) + {offset:.2g}")
+            else _shifted("f(x, y)", offset - floor)
         )
     else:
         shown = Z
@@ -152,6 +153,13 @@ def draw_contours(
     ax.set_ylabel("y")
     ax.set_aspect("auto")
     return cs, bar
+
+
+def _shifted(quantity: str, shift: float) -> str:
+    """`f(x, y) + 4.008` as a person writes it (not `f(x, y) − (-4) + 0.008`)."""
+    if shift == 0:
+        return quantity
+    return f"{quantity} {'+' if shift > 0 else '−'} {abs(shift):.4g}"
 
 
 def _equal_area_levels(Z: np.ndarray, levels: int) -> np.ndarray:
@@ -400,7 +408,7 @@ def _title(traces: list[Trace]) -> str:
     meta = traces[0].metadata
     n = int(np.prod(traces[0].batch_shape))
     parts = [
-        traces[0].surface.name,
+        surface_title(traces[0].surface),
         f"{meta.get('steps')} steps",
         f"{n} start{'s' if n > 1 else ''}",
     ]
@@ -634,7 +642,7 @@ def plot_race_3d(
         )
     ax.set_xlabel("x")
     ax.set_ylabel("y")
-    ax.set_zlabel(f"log10(f − ({floor:.3g}) + 1)" if log else "f(x, y)")
+    ax.set_zlabel(f"log10({_shifted('f(x, y)', 1 - floor)})" if log else "f(x, y)")
     ax.view_init(elev=elev, azim=azim)
     art.legend = ax.legend(handles=handles, loc="upper left", fontsize=8)
     if title:

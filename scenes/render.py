@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 import surfaces
 from scenes.curves import plot_loss_curves
-from scenes.landscape import plot_race, plot_race_3d, plot_race_panels
+from scenes.landscape import GLYPHS, plot_race, plot_race_3d, plot_race_panels
 from scenes.maps import plot_fate, plot_sweep
-from scenes.output import save_figure
+from scenes.output import inside, save_figure, target, writing
 from scenes.spec import SceneSpec
+from scenes.style import surface_title
 from simulator import fate_map, simulate, sweep
 from simulator.trace import Race
 
@@ -53,7 +56,100 @@ def render_race(
     size=(8, 7.5),
     dpi: int = 150,
 ) -> list[Path]:
-    """Race figure (and optional 3D view and loss curves) from a computed `Race`."""
+    """Race figure (and optional 3D view and loss curves) from a computed `Race`.
+
+    The figures are written as one set: if a later one fails, none is left.
+    """
+    with writing():
+        return _render_race(
+            race,
+            out,
+            formats=formats,
+            config=config,
+            glyphs=glyphs,
+            glyph_steps=glyph_steps,
+            three_d=three_d,
+            log=log,
+            loss_curves=loss_curves,
+            panels=panels,
+            title=title,
+            size=size,
+            dpi=dpi,
+        )
+
+
+def check_race_request(race: Race, glyphs=(), view=None) -> None:
+    """Refuses (or warns about) a figure that would silently show nothing asked for.
+
+    - a glyph whose internal no trace recorded (`--glyph lookahead` on Adam)
+      raises; one that only some traces have warns, naming the others;
+    - starts that all lie outside the view raise (the figure would be blank);
+      some outside warn.
+    """
+    for glyph in glyphs:
+        name = GLYPHS.get(glyph)
+        if name is None:
+            continue  # plot_race names the unknown glyph
+        lacking = [
+            t.label
+            for t in race
+            if (t.gradient if name == "gradient" else t.internals.get(name)) is None
+        ]
+        if len(lacking) == len(race):
+            raise ValueError(
+                f"--glyph {glyph} draws the internal '{name}', which "
+                f"{' and '.join(lacking)} does not have (or did not record): the "
+                "figure would show no glyph. Choose another glyph or optimizer."
+            )
+        if lacking:
+            warnings.warn(
+                f"--glyph {glyph}: {', '.join(lacking)} has no '{name}'; "
+                "drawn for the others only.",
+                stacklevel=3,
+            )
+    (x0, x1), (y0, y1) = race.surface.view if view is None else view
+    starts = np.asarray(race[0].positions[0]).reshape(-1, 2)
+    outside = ~(
+        (starts[:, 0] >= x0) & (starts[:, 0] <= x1)
+        & (starts[:, 1] >= y0) & (starts[:, 1] <= y1)
+    )  # fmt: skip
+    if outside.all():
+        raise ValueError(
+            f"Every start ({_points(starts[outside])}) lies outside the view "
+            f"x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}] of "
+            f"{surface_title(race.surface)}: the figure would be blank. Give a "
+            "start inside the view (or a spec's [surface] view that contains it)."
+        )
+    if outside.any():
+        warnings.warn(
+            f"start {_points(starts[outside])} lies outside the view "
+            f"x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}]; it is not drawn.",
+            stacklevel=3,
+        )
+
+
+def _points(points: np.ndarray) -> str:
+    shown = ", ".join(f"({x:g}, {y:g})" for x, y in points[:3])
+    return shown + (f" and {len(points) - 3} more" if len(points) > 3 else "")
+
+
+def _render_race(
+    race,
+    out,
+    *,
+    formats,
+    config,
+    glyphs,
+    glyph_steps,
+    three_d,
+    log,
+    loss_curves,
+    panels,
+    title,
+    size,
+    dpi,
+) -> list[Path]:
+    check_race_request(race, glyphs)
     config = {**race.metadata, **(config or {})}
     stem = _stem(out)
     fmts = _formats(out, formats)
@@ -81,7 +177,7 @@ def render_race(
         plt.close(fig)
     if loss_curves:
         fig, ax = plt.subplots(figsize=(size[0], size[0] * 0.6), layout="constrained")
-        plot_loss_curves(race, ax, title=f"loss on {race.surface.name}")
+        plot_loss_curves(race, ax, title=f"loss on {surface_title(race.surface)}")
         written += save_figure(
             fig, stem.with_name(stem.name + "_loss"), config, formats=fmts, dpi=dpi
         )
@@ -124,10 +220,37 @@ def render_fate(
 
 
 def render_spec(
-    spec: SceneSpec, out: str | Path | None = None, *, progress: bool = False
+    spec: SceneSpec,
+    out: str | Path | None = None,
+    *,
+    progress: bool = False,
+    allow_outside: bool = False,
 ) -> list[Path]:
-    """Runs what `spec` describes and renders it; returns the files written."""
-    out = out or spec.out or Path(spec.source).with_suffix(".png").name
+    """Runs what `spec` describes and renders it; returns the files written.
+
+    Args:
+        spec: the validated spec.
+        out: output path from the command line (as given, relative to the
+            working directory); overrides the spec's `[scene] out`.
+        progress: show progress bars.
+        allow_outside: let the spec's `[scene] out` leave the spec's directory.
+            A spec is a file people share: its `out` is resolved relative to the
+            spec and, unless this is set, may not point outside that directory
+            (`../../x.png`, an absolute path).
+    """
+    if out is None and spec.out:
+        out = inside(
+            spec.out,
+            Path(spec.source).parent,
+            what=f"{spec.source}: [scene] out",
+            allow=allow_outside,
+        )
+    out = out or Path(spec.source).with_suffix(".png").name
+    with writing():
+        return _render_spec(spec, out, progress)
+
+
+def _render_spec(spec: SceneSpec, out: str | Path, progress: bool) -> list[Path]:
     surface = surfaces.resolve(
         {"name": spec.surface["name"]}
         if "name" in spec.surface
@@ -175,7 +298,9 @@ def render_spec(
             dpi=r.get("dpi", 150),
         )
         if r.get("save_trace"):
-            written.append(race.save(_stem(out).with_suffix(".npz")))
+            npz = _stem(out).with_suffix(".npz")
+            race.save(target(npz))
+            written.append(npz)
         return written
     if spec.kind == "sweep":
         sw = spec.sweep

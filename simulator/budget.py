@@ -1,4 +1,4 @@
-"""One memory estimator: every allocation that scales with user input is checked here first."""
+"""One memory estimator: what scales with user input is checked before allocation."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 __all__ = [
     "DEFAULT_MEMORY_LIMIT",
-    "MemoryLimitError",
     "WORKING_NUMBERS_PER_PARTICLE",
+    "MemoryLimitError",
     "check",
     "check_run",
     "format_bytes",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,7 +23,7 @@ from simulator.budget import (
 )
 from simulator.buffers import allocate, warm_allocator
 from simulator.metadata import jsonable, optimizer_metadata, package_versions
-from simulator.optimizers.base import Optimizer
+from simulator.optimizers.base import INTERNALS, Optimizer
 from simulator.trace import Race, Trace
 
 __all__ = [
@@ -119,7 +121,29 @@ def _check_record(record: Any) -> tuple[str, ...]:
                 f"`record` entries must be {RECORD_FIELDS} or optimizer internal "
                 f"names such as 'velocity'. Received: record={record!r}"
             )
+        if name not in RECORD_FIELDS and name not in INTERNALS:
+            # A typo ('velocty') would record nothing and say nothing.
+            close = difflib.get_close_matches(name, (*RECORD_FIELDS, *INTERNALS), 1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ValueError(
+                f"`record` entry {name!r} is neither a field {RECORD_FIELDS} nor an "
+                f"optimizer internal ({', '.join(INTERNALS)}).{hint} "
+                f"Received: record={record!r}"
+            )
     return tuple(dict.fromkeys(("positions", *record)))
+
+
+def _warn_unrecorded(traces: list, record: tuple[str, ...]) -> None:
+    """One warning per optimizer that lacks an internal `record` asked for by name."""
+    wanted = [r for r in record if r not in RECORD_FIELDS]
+    for trace in traces:
+        missing = [n for n in wanted if n not in trace.internals]
+        if missing:
+            warnings.warn(
+                f"record: {trace.label} has no internal {', '.join(missing)}; "
+                "nothing was recorded for it.",
+                stacklevel=3,
+            )
 
 
 def _recorded_steps(steps: int, record_every: int) -> np.ndarray:
@@ -292,6 +316,7 @@ def simulate(
         ]
     finally:
         bar.close()
+    _warn_unrecorded(traces, record)
     if is_race:
         meta = {
             **shared,

@@ -98,13 +98,21 @@ def _check_grid(grid: Any, cls: type[Optimizer]) -> dict[str, np.ndarray]:
             "`grid` must be a non-empty dict of hyperparameter name -> values, e.g. "
             f"{{'learning_rate': [0.01, 0.1]}}. Received: grid={grid!r}"
         )
-    allowed = set(cls().get_config()) - {"name"}
+    defaults = cls().get_config()
+    allowed = set(defaults) - {"name"}
     out = {}
     for name, values in grid.items():
         if name not in allowed:
             raise ValueError(
                 f"`grid` key {name!r} is not an argument of {cls.__name__}. "
                 f"Arguments: {sorted(allowed)}"
+            )
+        if isinstance(defaults[name], bool):
+            # A switch changes the rule's structure: one value per run.
+            raise ValueError(
+                f"`grid` key {name!r} is a switch (True/False) of {cls.__name__}, "
+                f"not a number to sweep: fix it (fixed={{'{name}': True}}) and run "
+                f"one sweep per value. Received: {name}={values!r}"
             )
         try:
             arr = np.asarray(values, dtype=np.float64)
