@@ -18,6 +18,7 @@ from scenes.style import (
     DIVERGED_MARKER,
     MINIMUM_STYLE,
     START_STYLE,
+    UNDEFINED_COLOR,
     log_colorbar_ticks,
     series_style,
     surface_title,
@@ -141,6 +142,7 @@ def draw_contours(
         alpha=0.35,
         norm=norm,
     )
+    _mark_undefined(ax, X, Y, Z)
     bar = None
     if colorbar:
         bar = ax.figure.colorbar(cs, ax=ax, pad=0.02, fraction=0.046)
@@ -153,6 +155,29 @@ def draw_contours(
     ax.set_ylabel("y")
     ax.set_aspect("auto")
     return cs, bar
+
+
+def _mark_undefined(ax: Axes, X, Y, Z) -> None:
+    """Hatches where f is NaN/inf: left blank it would read as the lowest band."""
+    undefined = np.isnan(Z)
+    if not undefined.any():
+        return
+    ax.contourf(
+        X,
+        Y,
+        undefined.astype(np.float64),
+        levels=[0.5, 1.5],
+        colors=[UNDEFINED_COLOR],
+        hatches=["xx"],
+    )
+    ax.text(
+        0.01,
+        0.01,
+        "hatched: f undefined (NaN or ±inf)",
+        transform=ax.transAxes,
+        fontsize=7,
+        bbox={"facecolor": "white", "alpha": 0.8, "linewidth": 0},
+    )
 
 
 def _shifted(quantity: str, shift: float) -> str:

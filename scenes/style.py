@@ -33,6 +33,8 @@ CONTOUR_CMAP = LinearSegmentedColormap.from_list(
 #: Colormap for heatmaps of a loss or step count.
 HEATMAP_CMAP = "viridis"
 DIVERGED_COLOR = "#B0B0B0"
+#: Where a surface is undefined (NaN), drawn hatched over this.
+UNDEFINED_COLOR = "#D9C7B8"
 STALLED_COLOR = "#F2F2F2"
 MINIMUM_STYLE = {
     "marker": "*",

@@ -20,7 +20,7 @@ from simulator.engine import (
     resolve_surface,
     simulate,
 )
-from simulator.metadata import jsonable, load_archive, save_archive
+from simulator.metadata import check_schema, jsonable, load_archive, save_archive
 from simulator.optimizers.base import Optimizer
 
 __all__ = ["FateMap", "SweepResult", "fate_map", "grid_axis", "sweep"]
@@ -127,6 +127,25 @@ def _check_grid(grid: Any, cls: type[Optimizer]) -> dict[str, np.ndarray]:
     return out
 
 
+#: Array layouts (see `simulator.metadata.check_schema`).
+SWEEP_SCHEMA = {
+    "final_loss": "f:*B",
+    "final_positions": "f:*B,2",
+    "converged_step": "i:*B",
+    "converged_to": "i:*B",
+    "diverged": "b:*B",
+    "diverged_step": "i:*B",
+    "diverged_reason": "U:*B",
+}
+FATE_SCHEMA = {
+    "x": "f:W",
+    "y": "f:H",
+    "outcome": "i:H,W",
+    "steps_taken": "i:H,W",
+    "final_positions": "f:H,W,2",
+}
+
+
 @dataclass
 class SweepResult:
     """Outcome of every (grid point, start) pair of a sweep.
@@ -208,7 +227,24 @@ class SweepResult:
         arrays, meta = load_archive(path)
         if meta.get("kind") != "sweep":
             raise ValueError(f"'{path}' holds a {meta.get('kind')!r}, not a sweep.")
-        axes = {k: arrays.pop(f"axis/{k}") for k in meta["axis_order"]}
+        order = meta.get("axis_order")
+        if not isinstance(order, list) or not all(isinstance(k, str) for k in order):
+            raise ValueError(f"'{path}': a sweep needs its list of axis names.")
+        axes = {}
+        for k in order:
+            check_schema(arrays, {f"axis/{k}": "f:N"}, f"'{path}'")
+            axes[k] = arrays.pop(f"axis/{k}")
+        bound = check_schema(arrays, SWEEP_SCHEMA, f"'{path}'")
+        grid = tuple(len(v) for v in axes.values())
+        if (
+            set(arrays) != set(SWEEP_SCHEMA)
+            or bound["B"][: len(grid)] != grid
+            or not isinstance(meta.get("metadata"), dict)
+        ):
+            raise ValueError(
+                f"'{path}': the arrays do not match the sweep's grid {grid} "
+                f"(arrays {sorted(arrays)}, batch shape {bound['B']})."
+            )
         return cls(axes=axes, metadata=meta["metadata"], **arrays)
 
 
@@ -387,15 +423,27 @@ class FateMap:
         arrays, meta = load_archive(path)
         if meta.get("kind") != "fate":
             raise ValueError(f"'{path}' holds a {meta.get('kind')!r}, not a fate map.")
-        surface = surfaces.from_config(meta["metadata"]["surface"])
-        if meta["metadata"].get("minima_discovered"):
-            # The minima found when the map was made are in the metadata: reuse
-            # them rather than searching again (and possibly differently).
-            found = tuple(
-                surfaces.CriticalPoint((x, y), value, kind)
-                for x, y, value, kind in meta["metadata"]["minima"]
-            )
-            surface = dataclasses.replace(surface, minima=found)
+        check_schema(arrays, FATE_SCHEMA, f"'{path}'")
+        if set(arrays) != set(FATE_SCHEMA) or not isinstance(
+            meta.get("metadata"), dict
+        ):
+            raise ValueError(f"'{path}': not a fate map's arrays ({sorted(arrays)}).")
+        try:
+            surface = surfaces.from_config(meta["metadata"]["surface"])
+            if meta["metadata"].get("minima_discovered"):
+                # The minima found when the map was made are in the metadata:
+                # reuse them rather than searching again (and possibly
+                # differently).
+                found = tuple(
+                    surfaces.CriticalPoint((float(x), float(y)), float(value), kind)
+                    for x, y, value, kind in meta["metadata"]["minima"]
+                )
+                surface = dataclasses.replace(surface, minima=found)
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise ValueError(
+                f"'{path}': its metadata does not describe the surface and its "
+                f"minima ({type(err).__name__}: {err})."
+            ) from None
         return cls(surface=surface, metadata=meta["metadata"], **arrays)
 
 
