@@ -533,6 +533,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with _one_line_warnings(args.command), _force(args):
             COMMANDS[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
     except BrokenPipeError:  # `optiscape list | head`: the reader has gone
         _silence_stdout()
         return 0
