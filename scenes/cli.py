@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -114,6 +116,12 @@ def _parser() -> argparse.ArgumentParser:
             action="store_true",
             default=argparse.SUPPRESS,
             help="no progress bars",
+        )
+        p.add_argument(
+            "--force",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="overwrite files this tool did not write",
         )
         return p
 
@@ -305,6 +313,11 @@ def _parser() -> argparse.ArgumentParser:
     p = add("render", "Render a scene described in a TOML spec.")
     p.add_argument("spec", help="path to a .toml scene spec")
     p.add_argument("--out", help="output path (overrides the spec's [scene] out)")
+    p.add_argument(
+        "--allow-outside",
+        action="store_true",
+        help="let the spec's [scene] out point outside the spec's directory",
+    )
 
     p = add(
         "video",
@@ -404,18 +417,23 @@ def _number_or_word(text: str, option: str):
 
 
 def _grid(items: Sequence[str]) -> dict[str, list[float]]:
-    import numpy as np
+    from simulator.sweeps import grid_axis
 
     grid = {}
     for item in items:
         name, sep, spec = item.partition("=")
         if not sep or not name:
             raise UsageError(f"--grid must be NAME=SPEC. Received: {item!r}")
+        if name in grid:
+            raise UsageError(
+                f"--grid {name} given twice (the second would replace the first). "
+                f"Received: {item!r}"
+            )
         kind, _, rest = spec.partition(":")
         try:
             if kind in ("linspace", "geomspace"):
                 a, b, n = rest.split(":")
-                values = getattr(np, kind)(float(a), float(b), int(n)).tolist()
+                a, b, n = float(a), float(b), int(n)
             else:
                 values = [float(v) for v in spec.split(",")]
         except ValueError:
@@ -423,6 +441,11 @@ def _grid(items: Sequence[str]) -> dict[str, list[float]]:
                 f"--grid {name}: expected v1,v2,... or linspace:a:b:n or "
                 f"geomspace:a:b:n. Received: {spec!r}"
             ) from None
+        if kind in ("linspace", "geomspace"):
+            try:
+                values = grid_axis(kind, a, b, n).tolist()
+            except ValueError as err:  # sized before it is allocated
+                raise UsageError(f"--grid {name}: {err}") from None
         grid[name] = values
     return grid
 
@@ -679,7 +702,11 @@ def _cmd_run(args) -> None:
         record_every=args.record_every,
         progress=not args.quiet,
     )
-    _say(args, [run.save(args.out)])
+    from scenes.output import target, writing
+
+    with writing():
+        run.save(target(args.out))
+    _say(args, [Path(args.out)])
 
 
 def _cmd_video(args) -> None:
@@ -701,7 +728,15 @@ def _cmd_render(args) -> None:
     from scenes.render import render_spec
     from scenes.spec import load_spec
 
-    _say(args, render_spec(load_spec(args.spec), args.out, progress=not args.quiet))
+    _say(
+        args,
+        render_spec(
+            load_spec(args.spec),
+            args.out,
+            progress=not args.quiet,
+            allow_outside=args.allow_outside,
+        ),
+    )
 
 
 def _cmd_moons(args) -> None:
@@ -927,6 +962,36 @@ def _join_negative_points(argv: Sequence[str]) -> list[str]:
     return out
 
 
+def _force(args):
+    from scenes.output import force
+
+    return force(getattr(args, "force", False))
+
+
+@contextlib.contextmanager
+def _one_line_warnings(command: str):
+    """Warnings as `optiscape plot: warning: ...` (one line, no source excerpt)."""
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = " ".join(str(message).split())
+        print(f"optiscape {command}: warning: {text}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
+def _silence_stdout() -> None:
+    """Points stdout at /dev/null so the interpreter's final flush cannot fail."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (tests)
+        pass
+    finally:
+        os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (0 ok, 2 usage or input error)."""
     user_backend = os.environ.get("MPLBACKEND")  # `explore` opens this one
@@ -937,7 +1002,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args.user_backend = user_backend
     try:
-        COMMANDS[args.command](args)
+        with _one_line_warnings(args.command), _force(args):
+            COMMANDS[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+    except BrokenPipeError:  # `optiscape list | head`: the reader has gone
+        _silence_stdout()
+        return 0
     except (ValueError, OSError) as err:  # ValueError covers spec and memory errors
         message = " ".join(str(err).split()) or repr(err)
         print(f"optiscape {args.command}: error: {message}", file=sys.stderr)

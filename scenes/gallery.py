@@ -14,6 +14,7 @@ from tqdm.auto import tqdm
 from scenes.animate.moons import animate_moons
 from scenes.animate.race import animate_race
 from scenes.figures.moons import render_article
+from scenes.output import HTML_GENERATOR, write_text
 from scenes.render import render_fate, render_race, render_sweep
 from simulator import fate_map, simulate, sweep
 
@@ -351,6 +352,7 @@ def _write_index(out: Path, entries: list[dict]) -> Path:
         )
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>optiscape gallery</title>
+{HTML_GENERATOR}
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto;
        padding: 0 1em; color: #222; }}
@@ -368,6 +370,7 @@ video's comment tag).</p>
 </body></html>
 """
     path = out / "index.html"
-    path.write_text(page)
-    (out / "gallery.json").write_text(json.dumps(entries, indent=1))
+    write_text(path, page)
+    manifest = {"optiscape": {"kind": "gallery"}, "entries": entries}
+    write_text(out / "gallery.json", json.dumps(manifest, indent=1))
     return path

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 import surfaces
 from scenes.figures.curves import plot_loss_curves
 from scenes.figures.landscape import plot_race, plot_race_3d, plot_race_panels
 from scenes.figures.maps import plot_fate, plot_sweep
-from scenes.output import save_figure
+from scenes.frames import glyph_name
+from scenes.output import inside, save_figure, target, writing
 from scenes.spec import SceneSpec
-from scenes.vocab import FIGURE_FORMATS, VIDEO_FORMATS
+from scenes.style import surface_title
+from scenes.vocab import FIGURE_FORMATS, GLYPHS, VIDEO_FORMATS
 from simulator import fate_map, simulate, sweep
 from simulator.trace import Race
 
@@ -54,7 +58,98 @@ def render_race(
     size=(8, 7.5),
     dpi: int = 150,
 ) -> list[Path]:
-    """Race figure (and optional 3D view and loss curves) from a computed `Race`."""
+    """Race figure (and optional 3D view and loss curves) from a computed `Race`.
+
+    The figures are written as one set: if a later one fails, none is left.
+    """
+    with writing():
+        return _render_race(
+            race,
+            out,
+            formats=formats,
+            config=config,
+            glyphs=glyphs,
+            glyph_steps=glyph_steps,
+            three_d=three_d,
+            log=log,
+            loss_curves=loss_curves,
+            panels=panels,
+            title=title,
+            size=size,
+            dpi=dpi,
+        )
+
+
+def check_race_request(race: Race, glyphs=(), view=None) -> None:
+    """Refuses (or warns about) a figure that would silently show nothing asked for.
+
+    - a glyph whose internal no trace recorded (`--glyph lookahead` on Adam)
+      raises; one that only some traces have warns, naming the others;
+    - starts that all lie outside the view raise (the figure would be blank);
+      some outside warn.
+    """
+    for glyph in glyphs:
+        name = GLYPHS[glyph_name(glyph)]
+        lacking = [
+            t.label
+            for t in race
+            if (t.gradient if name == "gradient" else t.internals.get(name)) is None
+        ]
+        if len(lacking) == len(race):
+            raise ValueError(
+                f"--glyph {glyph} draws the internal '{name}', which "
+                f"{' and '.join(lacking)} does not have (or did not record): the "
+                "figure would show no glyph. Choose another glyph or optimizer."
+            )
+        if lacking:
+            warnings.warn(
+                f"--glyph {glyph}: {', '.join(lacking)} has no '{name}'; "
+                "drawn for the others only.",
+                stacklevel=3,
+            )
+    (x0, x1), (y0, y1) = race.surface.view if view is None else view
+    starts = np.asarray(race[0].positions[0]).reshape(-1, 2)
+    outside = ~(
+        (starts[:, 0] >= x0) & (starts[:, 0] <= x1)
+        & (starts[:, 1] >= y0) & (starts[:, 1] <= y1)
+    )  # fmt: skip
+    if outside.all():
+        raise ValueError(
+            f"Every start ({_points(starts[outside])}) lies outside the view "
+            f"x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}] of "
+            f"{surface_title(race.surface)}: the figure would be blank. Give a "
+            "start inside the view (or a spec's [surface] view that contains it)."
+        )
+    if outside.any():
+        warnings.warn(
+            f"start {_points(starts[outside])} lies outside the view "
+            f"x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}]; it is not drawn.",
+            stacklevel=3,
+        )
+
+
+def _points(points: np.ndarray) -> str:
+    shown = ", ".join(f"({x:g}, {y:g})" for x, y in points[:3])
+    return shown + (f" and {len(points) - 3} more" if len(points) > 3 else "")
+
+
+def _render_race(
+    race,
+    out,
+    *,
+    formats,
+    config,
+    glyphs,
+    glyph_steps,
+    three_d,
+    log,
+    loss_curves,
+    panels,
+    title,
+    size,
+    dpi,
+) -> list[Path]:
+    check_race_request(race, glyphs)
     config = {**race.metadata, **(config or {})}
     stem = _stem(out)
     fmts = _formats(out, formats)
@@ -82,7 +177,7 @@ def render_race(
         plt.close(fig)
     if loss_curves:
         fig, ax = plt.subplots(figsize=(size[0], size[0] * 0.6), layout="constrained")
-        plot_loss_curves(race, ax, title=f"loss on {race.surface.name}")
+        plot_loss_curves(race, ax, title=f"loss on {surface_title(race.surface)}")
         written += save_figure(
             fig, stem.with_name(stem.name + "_loss"), config, formats=fmts, dpi=dpi
         )
@@ -125,15 +220,29 @@ def render_fate(
 
 
 def render_spec(
-    spec: SceneSpec, out: str | Path | None = None, *, progress: bool = False
+    spec: SceneSpec,
+    out: str | Path | None = None,
+    *,
+    progress: bool = False,
+    allow_outside: bool = False,
 ) -> list[Path]:
     """Runs what `spec` describes and renders it; returns the files written.
 
     A race spec with a `[video]` table also writes the video (`[video] out`, or
     `<out>.mp4`); with a `[video]` table and no `[scene] out` only the video. An
     `out` given here replaces `[scene] out`, or `[video] out` if it is a video.
+
+    A spec is a file people share: its own outputs are resolved relative to the
+    spec and, unless `allow_outside`, may not point outside its directory
+    (`../../x.png`, an absolute path); an `out` from the command line is taken
+    as given (relative to the working directory).
     """
-    figure_out, video_out = _spec_outputs(spec, out)
+    figure_out, video_out = _spec_outputs(spec, out, allow_outside)
+    with writing():
+        return _render_spec(spec, figure_out, video_out, progress)
+
+
+def _render_spec(spec, figure_out, video_out, progress) -> list[Path]:
     surface = _spec_surface(spec)
     config = {"spec": spec.to_config()}
     r = spec.render
@@ -174,9 +283,9 @@ def render_spec(
         if video_out is not None:
             written += render_video(race, video_out, spec, config, progress)
         if r.get("save_trace"):
-            written.append(
-                race.save(_stem(figure_out or video_out).with_suffix(".npz"))
-            )
+            npz = _stem(figure_out or video_out).with_suffix(".npz")
+            race.save(target(npz))
+            written.append(npz)
         return written
     out = figure_out
     if spec.kind == "sweep":
@@ -238,7 +347,7 @@ def _spec_surface(spec: SceneSpec):
 
 
 def _spec_outputs(
-    spec: SceneSpec, out: str | Path | None
+    spec: SceneSpec, out: str | Path | None, allow_outside: bool = False
 ) -> tuple[Path | None, Path | None]:
     """Where the figure and the video go (None: not written).
 
@@ -258,10 +367,16 @@ def _spec_outputs(
         return None, Path(out)
     if out is not None:
         return Path(out), None
-    figure_out = spec.out
+    home = Path(spec.source).parent
+
+    def beside(path, key):
+        return inside(path, home, what=f"{spec.source}: {key}", allow=allow_outside)
+
+    figure_out = beside(spec.out, "[scene] out") if spec.out else None
     if not spec.video:
         return Path(figure_out or Path(spec.source).with_suffix(".png").name), None
     video_out = spec.video.get("out")
+    video_out = beside(video_out, "[video] out") if video_out else None
     if video_out is None:
         stem = _stem(figure_out or Path(spec.source).with_suffix("").name)
         video_out = stem.with_suffix(".mp4")

@@ -120,6 +120,8 @@ class _Checker:
     def float(self, key: str, value: Any, minimum: float | None = None) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(key, f"expected a number, got {value!r}")
+        if not np.isfinite(value):  # TOML has inf and nan
+            raise self.fail(key, f"expected a finite number, got {value!r}")
         if minimum is not None and value < minimum:
             raise self.fail(key, f"expected a number >= {minimum}, got {value!r}")
         return float(value)
@@ -177,12 +179,12 @@ def _grid_values(check: _Checker, key: str, value: Any) -> list[float]:
                 key,
                 f"{kind} expects [start, stop, n] with an integer n >= 1, got {args!r}",
             )
-        if kind == "geomspace" and (args[0] <= 0 or args[1] <= 0):
-            raise check.fail(
-                key, f"geomspace needs positive start and stop, got {args!r}"
-            )
-        fn = np.linspace if kind == "linspace" else np.geomspace
-        return fn(args[0], args[1], args[2]).tolist()
+        from simulator.sweeps import grid_axis
+
+        try:
+            return grid_axis(kind, *args).tolist()
+        except ValueError as err:
+            raise check.fail(key, str(err)) from None
     if (
         isinstance(value, list)
         and value
@@ -302,7 +304,12 @@ def parse_spec(data: dict[str, Any], source: str = "<spec>") -> SceneSpec:
         for v in gs:
             check.int("[render] glyph_steps", v, 0)
     if "dpi" in render:
-        check.int("[render] dpi", render["dpi"], 30)
+        from scenes.output import MAX_DPI
+
+        if check.int("[render] dpi", render["dpi"], 30) > MAX_DPI:
+            raise check.fail(
+                "[render] dpi", f"expected at most {MAX_DPI}, got {render['dpi']!r}"
+            )
     if "size" in render:
         size = render["size"]
         if not (
@@ -324,12 +331,18 @@ def parse_spec(data: dict[str, Any], source: str = "<spec>") -> SceneSpec:
             raise check.fail(
                 "[sweep.grid]", f"expected a table name -> values, got {grid!r}"
             )
+        fixed = sw.get("fixed", {})
+        if not isinstance(fixed, dict):
+            raise check.fail(
+                "[sweep] fixed",
+                f"expected a table such as {{ nesterov = true }}, got {fixed!r}",
+            )
         spec.sweep = {
             "optimizer": check.str("[sweep] optimizer", sw["optimizer"]),
             "grid": {
                 k: _grid_values(check, f"[sweep.grid] {k}", v) for k, v in grid.items()
             },
-            "fixed": dict(sw.get("fixed", {})),
+            "fixed": dict(fixed),
             "metric": check.str(
                 "[sweep] metric",
                 sw.get("metric", "final_loss"),
@@ -353,6 +366,7 @@ def parse_spec(data: dict[str, Any], source: str = "<spec>") -> SceneSpec:
                 "[fate] tolerance", fa.get("tolerance", 1e-3), 0.0
             ),
         }
+    _check_runnable(check, spec)
     return spec
 
 
@@ -437,6 +451,58 @@ def video_settings(video: dict[str, Any]):
         easing=video.get("easing", "ease"),
         dpi=h / 7.2,
     )
+
+
+def _check_runnable(check: _Checker, spec: SceneSpec) -> None:
+    """Builds the surface and optimizers now, so their errors name the key.
+
+    Without this a typo in a value (`fixed = { nesterov = "maybe" }`, a surface
+    that is undefined everywhere) surfaced at run time without file or key.
+    """
+    import surfaces
+    from simulator.engine import resolve_optimizer
+    from simulator.sweeps import _check_grid, _optimizer_class_and_base
+
+    def attempt(key: str, build):
+        try:
+            return build()
+        except ValueError as err:
+            raise check.fail(key, " ".join(str(err).split())) from None
+
+    if "expression" in spec.surface:
+        attempt(
+            "[surface] expression",
+            lambda: surfaces.check_not_degenerate(
+                surfaces.from_expression(
+                    spec.surface["expression"], view=spec.surface.get("view")
+                ),
+                spec.surface["expression"],
+            ),
+        )
+    else:
+        attempt("[surface] name", lambda: surfaces.get(spec.surface["name"]))
+    for i, entry in enumerate(spec.optimizers):
+        attempt(
+            f"[[optimizers]] #{i + 1} text",
+            lambda e=entry: resolve_optimizer(e["text"]),
+        )
+    if spec.kind == "sweep":
+        sw = spec.sweep
+        fixed = sw["fixed"]
+        if not all(isinstance(v, (bool, int, float, str)) for v in fixed.values()):
+            raise check.fail("[sweep] fixed", f"expected name = value, got {fixed!r}")
+        cls, base = attempt(
+            "[sweep] optimizer", lambda: _optimizer_class_and_base(sw["optimizer"])
+        )
+        attempt("[sweep.grid]", lambda: _check_grid(sw["grid"], cls))
+        attempt("[sweep] fixed", lambda: cls(**{**base, **fixed}))
+    if spec.kind == "fate":
+        attempt("[fate] optimizer", lambda: resolve_optimizer(spec.fate["optimizer"]))
+        if not spec.fate["tolerance"] > 0:
+            raise check.fail(
+                "[fate] tolerance",
+                f"expected a number > 0, got {spec.fate['tolerance']!r}",
+            )
 
 
 def load_spec(path: str | Path) -> SceneSpec:

@@ -320,7 +320,7 @@ def render_sweep_small_multiples(
     Raises:
         ValueError: the sweep does not have exactly 3 grid axes.
     """
-    from scenes.maps import plot_sweep
+    from scenes.figures.maps import plot_sweep
 
     if len(result.axes) != 3:
         raise ValueError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.ticker import LogFormatterSciNotation, LogLocator
 
@@ -32,6 +33,8 @@ CONTOUR_CMAP = LinearSegmentedColormap.from_list(
 #: Colormap for heatmaps of a loss or step count.
 HEATMAP_CMAP = "viridis"
 DIVERGED_COLOR = "#B0B0B0"
+#: Where a surface is undefined (NaN), drawn hatched over this.
+UNDEFINED_COLOR = "#D9C7B8"
 STALLED_COLOR = "#F2F2F2"
 MINIMUM_STYLE = {
     "marker": "*",
@@ -72,12 +75,62 @@ def series_style(index: int) -> dict[str, Any]:
     }
 
 
+class FiniteLogLocator(LogLocator):
+    """`LogLocator` without ticks past the float range.
+
+    Over hundreds of decades matplotlib strides its decades and adds two strides
+    beyond each end: for losses near 1e290 that is 10**310 = inf, and formatting
+    an infinite tick raises OverflowError (the diverging runs this tool explains).
+    """
+
+    def tick_values(self, vmin: float, vmax: float) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            ticks = np.asarray(super().tick_values(vmin, vmax), dtype=np.float64)
+        return ticks[np.isfinite(ticks) & (ticks > 0)]
+
+
+#: The largest decade a log axis may show: just below float max.
+MAX_LOG_DECADE = float(np.log10(np.finfo(np.float64).max)) - 1e-6
+
+
+def log_axis_limits(values: Any, margin: float = 0.05) -> tuple[float, float] | None:
+    """Log-axis limits around the finite positive `values`, inside the float range.
+
+    Matplotlib's log autoscale adds its margin in log space without a bound; for
+    data near 1e300 the top overflows and the view collapses to [1, 10].
+
+    Returns:
+        `(lo, hi)`, or None when no value is finite and positive.
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v) & (v > 0)]
+    if not v.size:
+        return None
+    a, b = np.log10(v.min()), np.log10(v.max())
+    pad = max(b - a, 1.0) * margin
+    a = max(a - pad, -307.0)  # normal floats only
+    b = min(b + pad, MAX_LOG_DECADE)
+    return float(10.0**a), float(10.0**b)
+
+
+def set_log_scale(ax: Any, values: Any, axis: str = "y") -> None:
+    """Log scale on `ax`'s `axis` that stays finite for any finite `values`."""
+    with np.errstate(over="ignore"):  # matplotlib's autoscale of values near max
+        getattr(ax, f"set_{axis}scale")("log")
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_locator(FiniteLogLocator())
+    target.set_minor_locator(FiniteLogLocator(subs="auto"))
+    limits = log_axis_limits(values)
+    if limits is not None:
+        getattr(ax, f"set_{axis}lim")(*limits)
+
+
 def log_colorbar_ticks(bar: Any, lo: float, hi: float) -> None:
     """Ticks a log colour bar at decades (its contour levels are arbitrary)."""
     ticks = []
     # Decades first; a range inside one decade needs the 2s and 5s (or its ends).
     for subs in ((1.0,), (1.0, 2.0, 5.0)):
-        values = LogLocator(subs=subs).tick_values(lo, hi)
+        values = FiniteLogLocator(subs=subs).tick_values(lo, hi)
         ticks = [t for t in values if lo <= t <= hi]
         if len(ticks) >= 2:
             break
@@ -99,3 +152,16 @@ OFF_VIEW_MARKER = {
     "linewidths": 0.8,
     "zorder": 7,
 }
+
+
+def surface_title(surface: Any) -> str:
+    """How a title names a surface: `rosenbrock`, or `f(x, y) = x^2 + 10·y^2`.
+
+    Expressions are registered as `expr:<text>` (a key, not a name a person
+    would write); `surface` may be a surface or such a name.
+    """
+    name = surface if isinstance(surface, str) else surface.name
+    if not name.startswith("expr:"):
+        return name
+    text = name[len("expr:") :].replace("**", "^").replace("*", "·")
+    return f"f(x, y) = {text}"

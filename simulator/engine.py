@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,10 +14,18 @@ from tqdm.auto import tqdm
 
 import surfaces
 from simulator import optimizers
+from simulator.budget import (
+    DEFAULT_MEMORY_LIMIT,
+    MemoryLimitError,
+    check_run,
+    format_bytes,
+    parse_bytes,
+)
 from simulator.buffers import allocate, warm_allocator
 from simulator.metadata import jsonable, optimizer_metadata, package_versions
 from simulator.noise import COUNTER, GradientNoise, check_scheme
 from simulator.optimizers.base import Optimizer
+from simulator.optimizers.internals import INTERNALS
 from simulator.trace import Race, Trace
 
 __all__ = [
@@ -29,41 +39,8 @@ __all__ = [
 #: Field names accepted by `record` besides individual internal names.
 RECORD_FIELDS = ("positions", "loss", "gradient", "internals")
 DEFAULT_RECORD = RECORD_FIELDS
-DEFAULT_MEMORY_LIMIT = "2GiB"
-
-_UNITS = {
-    "": 1,
-    "b": 1,
-    "kb": 10**3,
-    "mb": 10**6,
-    "gb": 10**9,
-    "tb": 10**12,
-    "kib": 2**10,
-    "mib": 2**20,
-    "gib": 2**30,
-    "tib": 2**40,
-}
-
-
-class MemoryLimitError(ValueError):
-    """A run would record more than `memory_limit` bytes."""
-
-
-def parse_bytes(value: Any, argument: str = "memory_limit") -> int | None:
-    """`"2GiB"`, `"500MB"`, `1e9` or None (no limit) -> bytes."""
-    if value is None:
-        return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value > 0:
-            return int(value)
-    elif isinstance(value, str):
-        match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", value)
-        if match and match.group(2).lower() in _UNITS:
-            return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
-    raise ValueError(
-        f"`{argument}` must be a positive number of bytes or a size such as "
-        f"'2GiB' or '500MB'. Received: {argument}={value!r}"
-    )
+# One estimator and one vocabulary of sizes for every check (simulator.budget).
+_format_bytes = format_bytes
 
 
 def resolve_optimizer(spec: Any) -> Optimizer:
@@ -146,7 +123,29 @@ def _check_record(record: Any) -> tuple[str, ...]:
                 f"`record` entries must be {RECORD_FIELDS} or optimizer internal "
                 f"names such as 'velocity'. Received: record={record!r}"
             )
+        if name not in RECORD_FIELDS and name not in INTERNALS:
+            # A typo ('velocty') would record nothing and say nothing.
+            close = difflib.get_close_matches(name, (*RECORD_FIELDS, *INTERNALS), 1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ValueError(
+                f"`record` entry {name!r} is neither a field {RECORD_FIELDS} nor an "
+                f"optimizer internal ({', '.join(INTERNALS)}).{hint} "
+                f"Received: record={record!r}"
+            )
     return tuple(dict.fromkeys(("positions", *record)))
+
+
+def _warn_unrecorded(traces: list, record: tuple[str, ...]) -> None:
+    """One warning per optimizer that lacks an internal `record` asked for by name."""
+    wanted = [r for r in record if r not in RECORD_FIELDS]
+    for trace in traces:
+        missing = [n for n in wanted if n not in trace.internals]
+        if missing:
+            warnings.warn(
+                f"record: {trace.label} has no internal {', '.join(missing)}; "
+                "nothing was recorded for it.",
+                stacklevel=3,
+            )
 
 
 def _recorded_steps(steps: int, record_every: int) -> np.ndarray:
@@ -154,14 +153,6 @@ def _recorded_steps(steps: int, record_every: int) -> np.ndarray:
     if rows[-1] != steps:
         rows = np.append(rows, steps)
     return rows
-
-
-def _format_bytes(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if n < 1024 or unit == "TiB":
-            return f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TiB"  # pragma: no cover
 
 
 def simulate(
@@ -254,10 +245,12 @@ def simulate(
     if (
         isinstance(tolerance, bool)
         or not isinstance(tolerance, (int, float))
-        or not (tolerance > 0)
+        or not (0 < tolerance < math.inf)
     ):
+        # inf would count every particle as converged to the first minimum.
         raise ValueError(
-            f"`tolerance` must be a number > 0. Received: tolerance={tolerance!r}"
+            "`tolerance` must be a finite number > 0. "
+            f"Received: tolerance={tolerance!r}"
         )
     box = _check_bound(bound)
     if clip_to_bound and box is None:
@@ -283,6 +276,7 @@ def simulate(
         if labels is not None:
             raise ValueError("Use `label=` (not `labels`) for a single optimizer.")
         names = [label if label is not None else opts[0].to_text()]
+    _check_run_memory(surface, opts, start_arr, steps, record_every, record, limit)
 
     shared = {
         "surface": surface.to_config(),
@@ -336,6 +330,7 @@ def simulate(
         ]
     finally:
         bar.close()
+    _warn_unrecorded(traces, record)
     if is_race:
         meta = {
             **shared,
@@ -344,6 +339,29 @@ def simulate(
         }
         return Race(traces=traces, metadata=jsonable(meta))
     return traces[0]
+
+
+def _check_run_memory(surface, opts, starts, steps, record_every, record, limit):
+    """Refuses a run whose recording and working set exceed `limit`, up front.
+
+    Nothing that scales with `steps` or the batch is allocated before this (the
+    recorded-steps index alone is 8 bytes a row). Internals are checked again
+    when the first step shows which ones the optimizer has.
+    """
+    rows = steps // record_every + 1 + (steps % record_every != 0)
+    numbers = 2 + ("loss" in record) + 2 * ("gradient" in record)
+    points = len(surface.minima) + len(surface.saddles)
+    points += len(getattr(surface, "maxima", ()))
+    for opt in opts:
+        B = opt._batch_shape([starts], starts.ndim - 1)
+        check_run(
+            math.prod(B),
+            rows,
+            numbers,
+            starts.dtype.itemsize,
+            limit,
+            stationary_points=points,
+        )
 
 
 def _stationary_points(surface: Any) -> tuple[np.ndarray, np.ndarray]:

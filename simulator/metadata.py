@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import platform
 import zipfile
 from importlib import metadata as importlib_metadata
@@ -13,7 +14,15 @@ from typing import Any
 
 import numpy as np
 
+from simulator.budget import (
+    DEFAULT_MEMORY_LIMIT,
+    MemoryLimitError,
+    check,
+    format_bytes,
+)
+
 __all__ = [
+    "check_schema",
     "jsonable",
     "load_archive",
     "optimizer_metadata",
@@ -111,19 +120,42 @@ def save_archive(path: str | Path, arrays: dict[str, np.ndarray], meta: dict) ->
     return path
 
 
-def load_archive(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
+#: An archive holds at most this many arrays (a Race of 1000 traces has ~10k).
+MAX_MEMBERS = 100_000
+
+
+def load_archive(
+    path: str | Path,
+    *,
+    schema: dict[str, str] | None = None,
+    memory_limit: Any = DEFAULT_MEMORY_LIMIT,
+) -> tuple[dict[str, np.ndarray], dict]:
     """Reads an archive written by `save_archive`, verifying its checksum.
 
+    Before anything is decompressed, the zip directory's sizes are checked
+    against `memory_limit`, and every member's `.npy` header (its first bytes)
+    must describe a plain array whose size is exactly what the member holds: a
+    zip bomb or a header that claims 8 TB is refused without being inflated.
+
+    Args:
+        path: the `.npz` file.
+        schema: optional `check_schema` description of the arrays.
+        memory_limit: refuse archives that would inflate beyond this.
+
     Raises:
-        ValueError: naming the file when it is missing, truncated, not an
-            optiscape archive, or its content does not match its checksum.
+        ValueError: naming the file when it is missing, truncated, too large,
+            not an optiscape archive, shaped unlike `schema`, or its content
+            does not match its checksum.
     """
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"Trace file not found: '{path}'.")
     try:
+        _check_members(path, memory_limit)
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
+    except MemoryLimitError:
+        raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
         raise ValueError(
             f"Cannot read '{path}': the file is truncated or not an .npz archive "
@@ -137,4 +169,114 @@ def load_archive(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
         raise ValueError(
             f"'{path}' failed its checksum: the file was modified after it was saved."
         )
-    return arrays, json.loads(meta_text)
+    try:
+        meta = json.loads(meta_text)
+    except ValueError:
+        meta = None
+    if not isinstance(meta, dict):
+        raise ValueError(f"'{path}' has unreadable metadata (not a JSON object).")
+    if schema is not None:
+        check_schema(arrays, schema, f"'{path}'")
+    return arrays, meta
+
+
+def _check_members(path: Path, memory_limit: Any) -> None:
+    """Sizes from the zip directory and each `.npy` header, before inflating."""
+    with zipfile.ZipFile(path) as z:
+        infos = z.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise ValueError(f"{len(infos)} members (at most {MAX_MEMBERS})")
+        total = float(sum(i.file_size for i in infos))
+        check(
+            total,
+            memory_limit,
+            f"Reading '{path}' ({len(infos)} arrays, "
+            f"{format_bytes(path.stat().st_size)} on disk)",
+            "a smaller file (this one may be a zip bomb)",
+        )
+        for info in infos:
+            with z.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                reader = (
+                    np.lib.format.read_array_header_1_0
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0
+                )
+                shape, _, dtype = reader(f, max_header_size=10_000)
+                header = f.tell()
+            if dtype.hasobject:
+                raise ValueError(f"member {info.filename!r} holds Python objects")
+            nbytes = math.prod(shape) * dtype.itemsize
+            if header + nbytes != info.file_size:
+                raise ValueError(
+                    f"member {info.filename!r} claims shape {shape} of {dtype} "
+                    f"({format_bytes(nbytes)}) but holds "
+                    f"{format_bytes(info.file_size - header)}"
+                )
+
+
+def check_schema(arrays: dict[str, np.ndarray], schema: dict[str, str], source: str):
+    """Checks names, dtype kinds and shapes of loaded arrays against `schema`.
+
+    `schema` maps a name (a trailing `*` matches a prefix, e.g. `internals/*`)
+    to alternatives `"kinds:dims|kinds:dims"`: dtype kinds (`f` float, `i`
+    signed int, `b` bool, `U` str; `?` after them: optional) and comma-separated
+    dims, each an integer, a symbol (`R`, `H`; a symbol may carry `-1`), or one
+    `*B` (any number of axes). Symbols must agree across all arrays.
+
+    Raises:
+        ValueError: naming `source`, the array and what was expected.
+    """
+    bound: dict[str, Any] = {}
+    for name, rule in schema.items():
+        if name.endswith("*"):
+            keys = [k for k in arrays if k.startswith(name[:-1])]
+        else:
+            keys = [name]
+        for key in keys:
+            arr = arrays.get(key)
+            options = rule.split("|")
+            if arr is None:
+                if "?" in options[0].split(":")[0]:
+                    continue
+                raise ValueError(f"{source} has no array {key!r}.")
+            for option in options:
+                kinds, dims = option.split(":")
+                trial = dict(bound)
+                if arr.dtype.kind in kinds and _bind(arr.shape, dims, trial):
+                    bound = trial
+                    break
+            else:
+                raise ValueError(
+                    f"{source}: array {key!r} has dtype {arr.dtype} and shape "
+                    f"{arr.shape}; expected {rule!r} (with {bound or 'nothing'})."
+                )
+    return bound
+
+
+def _bind(shape: tuple[int, ...], dims: str, bound: dict[str, Any]) -> bool:
+    """Matches `shape` against `dims`, extending `bound`; False on a mismatch."""
+    tokens = [t.strip() for t in dims.split(",") if t.strip()]
+    if "*B" in tokens:
+        i = tokens.index("*B")
+        n = len(shape) - (len(tokens) - 1)
+        if n < 0:
+            return False
+        parts = [*shape[:i], tuple(shape[i : i + n]), *shape[i + n :]]
+    elif len(tokens) != len(shape):
+        return False
+    else:
+        parts = list(shape)
+    for token, dim in zip(tokens, parts, strict=True):
+        if token == "*B":
+            if bound.setdefault("B", dim) != dim:
+                return False
+        elif token.lstrip("-").isdigit():
+            if int(token) != dim:
+                return False
+        else:
+            symbol, _, offset = token.partition("-")
+            value = dim + (int(offset) if offset else 0)
+            if bound.setdefault(symbol, value) != value:
+                return False
+    return True

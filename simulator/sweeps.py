@@ -13,6 +13,7 @@ import numpy as np
 
 import surfaces
 from simulator import optimizers
+from simulator.budget import check_run
 from simulator.engine import (
     DEFAULT_MEMORY_LIMIT,
     _check_int,
@@ -21,11 +22,17 @@ from simulator.engine import (
     resolve_surface,
     simulate,
 )
-from simulator.metadata import jsonable, load_archive, package_versions, save_archive
+from simulator.metadata import (
+    check_schema,
+    jsonable,
+    load_archive,
+    package_versions,
+    save_archive,
+)
 from simulator.noise import COUNTER
 from simulator.optimizers.base import Optimizer
 
-__all__ = ["FateMap", "SweepResult", "fate_map", "sweep"]
+__all__ = ["FateMap", "SweepResult", "fate_map", "grid_axis", "sweep"]
 
 #: `FateMap.outcome` codes besides minimum indices.
 STALLED = -1
@@ -61,19 +68,71 @@ def _optimizer_class_and_base(optimizer: Any) -> tuple[type[Optimizer], dict]:
     )
 
 
+def grid_axis(
+    kind: str, start: float, stop: float, n: int, *, memory_limit: Any = None
+) -> np.ndarray:
+    """`np.linspace` / `np.geomspace` values of one sweep axis, sized first.
+
+    The CLI's `NAME=linspace:a:b:n` and a spec's `{geomspace = [a, b, n]}` both
+    come here, so a typo such as n = 10**9 is refused before 8 GB are filled.
+
+    Args:
+        kind: "linspace" or "geomspace" (positive `start` and `stop`).
+        start, stop: finite ends.
+        n: number of values (>= 1).
+        memory_limit: as in `sweep` (default: its default).
+
+    Returns:
+        `(n,)` float64 values.
+    """
+    if kind not in ("linspace", "geomspace"):
+        raise ValueError(
+            f"`kind` must be 'linspace' or 'geomspace'. Received: kind={kind!r}"
+        )
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"{kind}: `n` must be an integer >= 1. Received: n={n!r}")
+    if not (math.isfinite(start) and math.isfinite(stop)):
+        raise ValueError(
+            f"{kind}: start and stop must be finite. Received: {start!r}, {stop!r}"
+        )
+    if kind == "geomspace" and not (start > 0 and stop > 0):
+        raise ValueError(
+            f"geomspace needs positive start and stop. Received: {start!r}, {stop!r}"
+        )
+    # Each value is at least one particle of the sweep that follows.
+    check_run(
+        n,
+        2,
+        3,
+        8,
+        DEFAULT_MEMORY_LIMIT if memory_limit is None else memory_limit,
+        what=f"A {kind} sweep axis of {n} values",
+        reduce="fewer values",
+    )
+    return getattr(np, kind)(float(start), float(stop), int(n))
+
+
 def _check_grid(grid: Any, cls: type[Optimizer]) -> dict[str, np.ndarray]:
     if not isinstance(grid, Mapping) or not grid:
         raise ValueError(
             "`grid` must be a non-empty dict of hyperparameter name -> values, e.g. "
             f"{{'learning_rate': [0.01, 0.1]}}. Received: grid={grid!r}"
         )
-    allowed = set(cls().get_config()) - {"name"}
+    defaults = cls().get_config()
+    allowed = set(defaults) - {"name"}
     out = {}
     for name, values in grid.items():
         if name not in allowed:
             raise ValueError(
                 f"`grid` key {name!r} is not an argument of {cls.__name__}. "
                 f"Arguments: {sorted(allowed)}"
+            )
+        if isinstance(defaults[name], bool):
+            # A switch changes the rule's structure: one value per run.
+            raise ValueError(
+                f"`grid` key {name!r} is a switch (True/False) of {cls.__name__}, "
+                f"not a number to sweep: fix it (fixed={{'{name}': True}}) and run "
+                f"one sweep per value. Received: {name}={values!r}"
             )
         try:
             arr = np.asarray(values, dtype=np.float64)
@@ -86,6 +145,25 @@ def _check_grid(grid: Any, cls: type[Optimizer]) -> dict[str, np.ndarray]:
             )
         out[name] = arr
     return out
+
+
+#: Array layouts (see `simulator.metadata.check_schema`).
+SWEEP_SCHEMA = {
+    "final_loss": "f:*B",
+    "final_positions": "f:*B,2",
+    "converged_step": "i:*B",
+    "converged_to": "i:*B",
+    "diverged": "b:*B",
+    "diverged_step": "i:*B",
+    "diverged_reason": "U:*B",
+}
+FATE_SCHEMA = {
+    "x": "f:W",
+    "y": "f:H",
+    "outcome": "i:H,W",
+    "steps_taken": "i:H,W",
+    "final_positions": "f:H,W,2",
+}
 
 
 @dataclass
@@ -169,7 +247,24 @@ class SweepResult:
         arrays, meta = load_archive(path)
         if meta.get("kind") != "sweep":
             raise ValueError(f"'{path}' holds a {meta.get('kind')!r}, not a sweep.")
-        axes = {k: arrays.pop(f"axis/{k}") for k in meta["axis_order"]}
+        order = meta.get("axis_order")
+        if not isinstance(order, list) or not all(isinstance(k, str) for k in order):
+            raise ValueError(f"'{path}': a sweep needs its list of axis names.")
+        axes = {}
+        for k in order:
+            check_schema(arrays, {f"axis/{k}": "f:N"}, f"'{path}'")
+            axes[k] = arrays.pop(f"axis/{k}")
+        bound = check_schema(arrays, SWEEP_SCHEMA, f"'{path}'")
+        grid = tuple(len(v) for v in axes.values())
+        if (
+            set(arrays) != set(SWEEP_SCHEMA)
+            or bound["B"][: len(grid)] != grid
+            or not isinstance(meta.get("metadata"), dict)
+        ):
+            raise ValueError(
+                f"'{path}': the arrays do not match the sweep's grid {grid} "
+                f"(arrays {sorted(arrays)}, batch shape {bound['B']})."
+            )
         return cls(axes=axes, metadata=meta["metadata"], **arrays)
 
 
@@ -236,6 +331,20 @@ def sweep(
             f"`starts` must have shape (..., 2). Received: shape {start_arr.shape}"
         )
     n_start_axes = start_arr.ndim - 1
+    grid_shape = [len(v) for v in axes.values()]
+    check_run(
+        math.prod(grid_shape) * math.prod(start_arr.shape[:-1]),
+        2,
+        3,
+        np.dtype(dtype).itemsize if dtype in ("float32", "float64") else 8,
+        memory_limit,
+        stationary_points=_n_stationary(surface),
+        what=(
+            f"This sweep ({' x '.join(map(str, grid_shape))} grid points x "
+            f"{math.prod(start_arr.shape[:-1])} starts)"
+        ),
+        reduce="fewer grid values or starts",
+    )
     mesh = np.meshgrid(*axes.values(), indexing="ij")
     arrays = {
         name: values.reshape(values.shape + (1,) * n_start_axes)
@@ -444,6 +553,15 @@ def _sweep_chunk(task: dict) -> tuple[dict, dict]:
     return arrays, {"trace_metadata": trace.metadata}
 
 
+def _n_stationary(surface: Any) -> int:
+    """Known minima, saddles and maxima (the convergence test's distance rows)."""
+    return (
+        len(surface.minima)
+        + len(getattr(surface, "saddles", ()))
+        + len(getattr(surface, "maxima", ()))
+    )
+
+
 def _grid_text(cls: type[Optimizer], base: dict, axes: dict) -> str:
     """Text such as `SGD(nesterov=True, learning_rate=<64 values in [1e-05, 0.01]>)`."""
     parts = [f"{k}={v!r}" for k, v in base.items() if not isinstance(v, np.ndarray)]
@@ -496,15 +614,27 @@ class FateMap:
         arrays, meta = load_archive(path)
         if meta.get("kind") != "fate":
             raise ValueError(f"'{path}' holds a {meta.get('kind')!r}, not a fate map.")
-        surface = surfaces.from_config(meta["metadata"]["surface"])
-        if meta["metadata"].get("minima_discovered"):
-            # The minima found when the map was made are in the metadata: reuse
-            # them rather than searching again (and possibly differently).
-            found = tuple(
-                surfaces.CriticalPoint((x, y), value, kind)
-                for x, y, value, kind in meta["metadata"]["minima"]
-            )
-            surface = dataclasses.replace(surface, minima=found)
+        check_schema(arrays, FATE_SCHEMA, f"'{path}'")
+        if set(arrays) != set(FATE_SCHEMA) or not isinstance(
+            meta.get("metadata"), dict
+        ):
+            raise ValueError(f"'{path}': not a fate map's arrays ({sorted(arrays)}).")
+        try:
+            surface = surfaces.from_config(meta["metadata"]["surface"])
+            if meta["metadata"].get("minima_discovered"):
+                # The minima found when the map was made are in the metadata:
+                # reuse them rather than searching again (and possibly
+                # differently).
+                found = tuple(
+                    surfaces.CriticalPoint((float(x), float(y)), float(value), kind)
+                    for x, y, value, kind in meta["metadata"]["minima"]
+                )
+                surface = dataclasses.replace(surface, minima=found)
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise ValueError(
+                f"'{path}': its metadata does not describe the surface and its "
+                f"minima ({type(err).__name__}: {err})."
+            ) from None
         return cls(surface=surface, metadata=meta["metadata"], **arrays)
 
 
@@ -564,6 +694,16 @@ def fate_map(
     # each start can be attributed to one; recorded in the metadata.
     discovered = not surface.minima
     surface = surfaces.with_minima(surface, ((x0, x1), (y0, y1)))
+    check_run(
+        resolution[0] * resolution[1],
+        2,
+        2,
+        np.dtype(dtype).itemsize if dtype in ("float32", "float64") else 8,
+        memory_limit,
+        stationary_points=_n_stationary(surface),
+        what=f"This fate map ({resolution[0]} x {resolution[1]} starts)",
+        reduce="a lower resolution",
+    )
     x = np.linspace(x0, x1, resolution[0])
     y = np.linspace(y0, y1, resolution[1])
     starts = np.stack(np.meshgrid(x, y, indexing="xy"), axis=-1)  # (H, W, 2)

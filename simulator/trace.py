@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 import surfaces
-from simulator.metadata import load_archive, save_archive
+from simulator.metadata import check_schema, load_archive, save_archive
 
 __all__ = ["DIVERGENCE_REASONS", "Race", "Trace", "load"]
 
@@ -34,6 +34,32 @@ _ARRAY_FIELDS = (
     "converged_step",
     "converged_to",
 )
+
+
+#: What a trace's arrays must look like (see `simulator.metadata.check_schema`).
+TRACE_SCHEMA = {
+    "steps_recorded": "i:R",
+    "positions": "f:R,*B,2",
+    "loss": "f?:R,*B",
+    "gradient": "f?:R,*B,2",
+    "diverged": "b:*B",
+    "diverged_step": "i:*B",
+    "diverged_reason": "U:*B",
+    "converged_step": "i:*B",
+    "converged_to": "i:*B",
+    "internals/*": "fb:R-1,*B,2|fb:R-1,*B",
+}
+
+
+def _rebuild_surface(metadata: Any, source: str) -> Any:
+    """The surface from saved metadata (damaged: a ValueError naming the file)."""
+    try:
+        return surfaces.from_config(metadata["surface"])
+    except (KeyError, TypeError, AttributeError, ValueError) as err:
+        raise ValueError(
+            f"{source}: its metadata does not describe a surface "
+            f"({type(err).__name__}: {err})."
+        ) from None
 
 
 @dataclass
@@ -144,10 +170,19 @@ class Trace:
         arrays, meta = load_archive(path)
         if meta.get("kind") != "trace":
             raise ValueError(f"'{path}' holds a {meta.get('kind')!r}, not a trace.")
-        return cls._from_parts(arrays, meta, "")
+        return cls._from_parts(arrays, meta, "", f"'{path}'")
 
     @classmethod
-    def _from_parts(cls, arrays: dict, meta: dict, prefix: str) -> Trace:
+    def _from_parts(
+        cls, arrays: dict, meta: Any, prefix: str, source: str = "the archive"
+    ) -> Trace:
+        check_schema(arrays, {prefix + k: v for k, v in TRACE_SCHEMA.items()}, source)
+        if (
+            not isinstance(meta, dict)
+            or not isinstance(meta.get("label"), str)
+            or not isinstance(meta.get("metadata"), dict)
+        ):
+            raise ValueError(f"{source}: a trace needs a label and a metadata table.")
         fields = {name: arrays.get(prefix + name) for name in _ARRAY_FIELDS}
         start = f"{prefix}internals/"
         internals = {
@@ -159,7 +194,7 @@ class Trace:
         return cls(
             **fields,
             internals=internals,
-            surface=surfaces.from_config(metadata["surface"]),
+            surface=_rebuild_surface(metadata, source),
             label=meta["label"],
             metadata=metadata,
         )
@@ -224,11 +259,13 @@ class Race:
         arrays, meta = load_archive(path)
         if meta.get("kind") != "race":
             raise ValueError(f"'{path}' holds a {meta.get('kind')!r}, not a race.")
+        if not isinstance(meta.get("traces"), list) or not meta["traces"]:
+            raise ValueError(f"'{path}': a race needs a non-empty list of traces.")
         traces = [
-            Trace._from_parts(arrays, tmeta, f"{i}/")
+            Trace._from_parts(arrays, tmeta, f"{i}/", f"'{path}' (trace {i})")
             for i, tmeta in enumerate(meta["traces"])
         ]
-        return cls(traces=traces, metadata=meta["metadata"])
+        return cls(traces=traces, metadata=meta.get("metadata") or {})
 
 
 def load(path: str | Path) -> Trace | Race:

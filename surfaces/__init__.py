@@ -8,13 +8,14 @@ from typing import Any
 from surfaces.analytic import BUILTIN
 from surfaces.base import CriticalPoint, Surface, as_points
 from surfaces.discover import find_minima, with_minima
-from surfaces.expression import from_expression
+from surfaces.expression import check_not_degenerate, from_expression
 
 __all__ = [
     "SURFACES",
     "CriticalPoint",
     "Surface",
     "as_points",
+    "check_not_degenerate",
     "find_minima",
     "from_config",
     "from_expression",
@@ -77,7 +78,7 @@ def resolve(spec: str | Surface | dict[str, Any]) -> Surface:
         return SURFACES[text]
     if text.isidentifier() and text not in ("x", "y", "pi", "e"):
         raise _unknown(text)
-    return from_expression(spec)
+    return check_not_degenerate(from_expression(spec), text)
 
 
 def from_config(config: dict[str, Any]) -> Surface:

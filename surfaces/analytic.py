@@ -302,8 +302,32 @@ def _goldstein_price(x, y):
 
 # -- metadata --------------------------------------------------------------------
 
-_RAST_T = 0.9949586376523348  # local-min root of t + 10 pi sin(2 pi t) = 0
-_RAST_F1 = 0.9949590570932911  # 10 - 10 cos(2 pi t) + t**2 at t = _RAST_T
+
+def _rastrigin_minima() -> tuple[CriticalPoint, ...]:
+    """All 121 minima of Rastrigin's function in [-5.12, 5.12]^2, global first.
+
+    The function is separable: its minima are the pairs (t_i, t_j) of the 1-D
+    minima t_n (one near each integer n = -5..5, the roots of
+    h(t) = t + 10 pi sin(2 pi t) near n, refined by Newton's method from n; h'
+    = 1 + 20 pi^2 cos(2 pi t) > 0 there), with f = g(t_i) + g(t_j),
+    g(t) = t**2 + 10 - 10 cos(2 pi t). (Listing only the seven nearest the
+    origin left most basins of a fate map "no minimum reached".)
+    """
+    t = np.arange(-5.0, 6.0)
+    for _ in range(30):  # quadratic convergence: exact to the last bit long before
+        t = t - (t + 10 * np.pi * np.sin(TWO_PI * t)) / (
+            1 + 20 * np.pi**2 * np.cos(TWO_PI * t)
+        )
+    g = t * t + 10.0 - 10.0 * np.cos(TWO_PI * t)
+    g[5] = 0.0  # t_0 = 0 exactly
+    points = [
+        (_glob if (i, j) == (5, 5) else _loc)(t[i], t[j], g[i] + g[j])
+        for i in range(11)
+        for j in range(11)
+    ]
+    return tuple(sorted(points, key=lambda p: (p.kind != "global", p.value, p.xy)))
+
+
 _ST = (-2.903534027771177, 0.1567312567803401, 2.746802770990837)
 _ST_F = {  # f(ti, tj) for the separable Styblinski-Tang
     (0, 0): -78.33233140754282,
@@ -431,15 +455,7 @@ BUILTIN: tuple[Surface, ...] = (
         description="Rastrigin's function: a bowl covered in a regular egg-crate of "
         "local minima; only the origin is global.",
         view=((-5.12, 5.12), (-5.12, 5.12)),
-        minima=(
-            _glob(0.0, 0.0, 0.0),
-            _loc(_RAST_T, 0.0, _RAST_F1),
-            _loc(-_RAST_T, 0.0, _RAST_F1),
-            _loc(0.0, _RAST_T, _RAST_F1),
-            _loc(0.0, -_RAST_T, _RAST_F1),
-            _loc(_RAST_T, _RAST_T, 2 * _RAST_F1),
-            _loc(-_RAST_T, -_RAST_T, 2 * _RAST_F1),
-        ),
+        minima=_rastrigin_minima(),
         starts=((4.5, 4.2), (-3.3, 2.6), (2.2, -4.1)),
     ),
     Surface(

@@ -496,3 +496,29 @@ def from_expression(
     }
     object.__setattr__(surface, "config", config)
     return surface
+
+
+def check_not_degenerate(surface: Surface, text: str, n: int = 33) -> Surface:
+    """Refuses a formula undefined or constant wherever it is defined in its view.
+
+    `0/0`, `1` or `x**9**9**9` (0 inside |x| < 1, inf outside) typed as a
+    surface give nothing to descend and nothing to draw; found on an `n x n`
+    grid over the view. (`from_expression` itself builds constants: they are
+    useful pieces; `surfaces.resolve`, which reads what users type, checks.)
+    """
+    (x0, x1), (y0, y1) = surface.view
+    X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    with np.errstate(all="ignore"):
+        Z = np.asarray(surface.value(np.stack([X, Y], axis=-1)))
+    finite = Z[np.isfinite(Z)]
+    where = f"in its view x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}]"
+    if finite.size == 0:
+        raise ValueError(
+            f"Surface {text!r} is undefined (NaN or inf) everywhere {where}."
+        )
+    if np.all(finite == finite[0]):
+        raise ValueError(
+            f"Surface {text!r} is constant ({finite[0]:g}) wherever it is defined "
+            f"{where}: there is nothing to descend or draw."
+        )
+    return surface

@@ -113,7 +113,7 @@ def test_foreign_mp4_is_not_overwritten(tmp_path):
 
     out = tmp_path / "theirs.mp4"
     out.write_bytes(b"not ours")
-    with pytest.raises(ValueError, match="not written by optiscape"):
+    with pytest.raises(ValueError, match="this tool did not write it"):
         render_scene(scene_class("SaddleEscape"), out)
     assert out.read_bytes() == b"not ours"
 

@@ -96,7 +96,6 @@ SPECIFIC = {
         ({"beta_1": None}, True),  # Keras: TypeError
         ({"beta_1": 1.0}, False),
         ({"beta_1": 1}, False),
-        ({"beta_1": math.nan}, False),
         ({"beta_2": 2.0}, False),
     ],
     "Lamb": [({"beta_1": 1.5}, False), ({"epsilon": -1.0}, False)],
@@ -144,6 +143,12 @@ STRICTER = [
     ("SGD", {"loss_scale_factor": "a"}, "Keras fails at the first apply"),
     ("Muon", {"ns_steps": 2.0}, "Keras fails at the first apply (range(2.0))"),
     ("Muon", {"ns_steps": -1}, "Keras silently runs 0 Newton-Schulz iterations"),
+    ("Lion", {"beta_1": math.nan}, "NaN passes Keras's range test; w -> NaN"),
+    ("SGD", {"learning_rate": math.inf}, "every step leaves to infinity"),
+    ("Adam", {"epsilon": math.inf}, "every update is 0"),
+    ("SGD", {"nesterov": "maybe"}, "bool('maybe') is True"),
+    ("Adam", {"amsgrad": "no"}, "bool('no') is True"),
+    ("RMSprop", {"centered": 2}, "a switch, not a count"),
 ]
 
 

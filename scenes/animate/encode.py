@@ -17,6 +17,7 @@ from typing import Any
 from matplotlib.animation import FFMpegWriter
 from matplotlib.figure import Figure
 
+from scenes.output import HTML_GENERATOR
 from scenes.vocab import VIDEO_FORMATS
 
 __all__ = [
@@ -93,15 +94,18 @@ class FrameSink:
 class _FFmpegSink(FrameSink):
     """mp4 / gif / webm through matplotlib's `FFMpegWriter` pipe."""
 
-    def __init__(self, fig: Figure, path: Path, fmt: str, fps: float, comment: str):
+    def __init__(
+        self, fig: Figure, path: Path, fmt: str, fps: float, comment: str, place=Path
+    ):
         self.path = path
+        self.placed = Path(place(path))  # a temporary inside `writing()`
         self.writer = FFMpegWriter(
             fps=fps,
             codec="h264" if fmt == "mp4" else None,
             metadata={"comment": comment, "title": "optiscape animation"},
             extra_args=_FFMPEG_ARGS[fmt],
         )
-        self.writer.setup(fig, str(path), dpi=fig.dpi)
+        self.writer.setup(fig, str(self.placed), dpi=fig.dpi)
 
     def write(self, rgba: memoryview) -> None:
         # MovieWriter pipes rawvideo in `frame_format` ('rgba') of `frame_size`.
@@ -114,14 +118,17 @@ class _FFmpegSink(FrameSink):
     def abort(self) -> None:
         self.writer._proc.kill()
         self.writer._proc.communicate()
-        self.path.unlink(missing_ok=True)
+        self.placed.unlink(missing_ok=True)
 
 
 class _HTMLSink(FrameSink):
     """A self-contained HTML player: the mp4 inlined as a data URI."""
 
-    def __init__(self, fig: Figure, path: Path, fps: float, config: dict[str, Any]):
+    def __init__(
+        self, fig: Figure, path: Path, fps: float, config: dict[str, Any], place=Path
+    ):
         self.path, self.config = path, config
+        self.placed = Path(place(path))
         self.tmp = path.with_name(f".{path.stem}.optiscape-tmp.mp4")
         self.inner = _FFmpegSink(fig, self.tmp, "mp4", fps, json.dumps(config))
         self.size = self.inner.writer.frame_size
@@ -133,7 +140,7 @@ class _HTMLSink(FrameSink):
         self.inner.close()
         data = base64.b64encode(self.tmp.read_bytes()).decode("ascii")
         self.tmp.unlink()
-        self.path.write_text(html_player(data, self.size, self.config), "utf-8")
+        self.placed.write_text(html_player(data, self.size, self.config), "utf-8")
         return [self.path]
 
     def abort(self) -> None:
@@ -146,6 +153,7 @@ def html_player(mp4_base64: str, size: tuple[int, int], config: dict[str, Any]) 
     text = json.dumps(config, sort_keys=True).replace("</", "<\\/")
     return (
         "<!DOCTYPE html>\n<html><head><meta charset='utf-8'>"
+        f"{HTML_GENERATOR}"
         "<title>optiscape animation</title></head><body style='margin:0'>\n"
         f"<video controls autoplay loop muted playsinline width='{w}' "
         f"style='max-width:100%;height:auto' data-height='{h}'>\n"
@@ -159,9 +167,10 @@ def html_player(mp4_base64: str, size: tuple[int, int], config: dict[str, Any]) 
 class _PNGSink(FrameSink):
     """A numbered PNG per frame (`<stem>_0000.png`), each with its configuration."""
 
-    def __init__(self, fig: Figure, path: Path, comment: str):
+    def __init__(self, fig: Figure, path: Path, comment: str, place=Path):
         from PIL import PngImagePlugin
 
+        self.place = place
         self.stem = path.with_suffix("")
         w, h = fig.canvas.get_width_height(physical=True)
         self.size = (w, h)
@@ -175,19 +184,20 @@ class _PNGSink(FrameSink):
         image = Image.frombuffer("RGBA", self.size, bytes(rgba), "raw", "RGBA", 0, 1)
         out = self.stem.with_name(f"{self.stem.name}_{len(self.files):04d}.png")
         # Level 1: frames of flat plots compress nearly as well, 5x faster.
-        image.convert("RGB").save(out, pnginfo=self.info, compress_level=1)
+        image.convert("RGB").save(
+            self.place(out), format="png", pnginfo=self.info, compress_level=1
+        )
         self.files.append(out)
 
     def close(self) -> list[Path]:
         return list(self.files)
 
     def abort(self) -> None:
-        for f in self.files:
-            f.unlink(missing_ok=True)
+        pass  # frames were placed as temporaries: `writing()` removes them
 
 
 def open_sink(
-    fig: Figure, out: str | Path, fps: float, config: dict[str, Any]
+    fig: Figure, out: str | Path, fps: float, config: dict[str, Any], place=Path
 ) -> FrameSink:
     """A sink for frames of `fig`'s canvas size, by `out`'s suffix.
 
@@ -196,16 +206,18 @@ def open_sink(
         out: output path; `.mp4`, `.gif`, `.webm`, `.html` or `.png` (frames).
         fps: frames per second.
         config: the full configuration, stored in the file's metadata.
+        place: `path -> where to write it now` (`scenes.output.target`: the
+            tool's overwrite rule and all-or-nothing sets of files).
     """
     path = Path(out)
     fmt = video_format(path)
     require_ffmpeg(fmt if fmt != "html" else "mp4")
     comment = json.dumps(config, sort_keys=True)
     if fmt == "png":
-        return _PNGSink(fig, path, comment)
+        return _PNGSink(fig, path, comment, place)
     if fmt == "html":
-        return _HTMLSink(fig, path, fps, config)
-    return _FFmpegSink(fig, path, fmt, fps, comment)
+        return _HTMLSink(fig, path, fps, config, place)
+    return _FFmpegSink(fig, path, fmt, fps, comment, place)
 
 
 def ffprobe_available() -> bool:

@@ -13,6 +13,7 @@ from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 
 from scenes.animate.encode import open_sink
+from scenes.output import claim, target, writing
 from simulator.metadata import jsonable, package_versions
 
 __all__ = ["Animation", "BlitCanvas", "write_frames"]
@@ -141,36 +142,43 @@ def write_frames(
 
     The configuration goes into the file and into `<out>.json` (e.g.
     `race.mp4.json`), so a figure `race.png` beside it keeps its `race.json`.
+    The files are written through `scenes.output.target`: never over a file
+    this tool did not write, and all together or not at all.
     """
     from tqdm.auto import tqdm
 
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     full = {"optiscape": jsonable(config), "versions": package_versions()}
-    sink = open_sink(canvas.fig, out, fps, full)
-    rows = [int(r) for r in rows]
-    start = time.perf_counter()
-    try:
-        for row in tqdm(rows, desc=out.name, unit="frame", disable=not progress):
-            sink.write(canvas.render(update(row)))
-        files = sink.close()
-    except BaseException:
-        sink.abort()
-        raise
-    elapsed = time.perf_counter() - start
     stem = out.with_suffix("")
-    if poster:
-        update(rows[-1])
-        canvas.full_draw()
-        poster_path = stem.with_name(stem.name + "_poster.png")
-        canvas.fig.savefig(
-            poster_path, dpi=canvas.fig.dpi, metadata={"optiscape": json.dumps(full)}
-        )
-        files.append(poster_path)
+    poster_path = stem.with_name(stem.name + "_poster.png")
     # `race.mp4.json`: a figure of the same stem keeps its own `race.json`.
     sidecar = out.with_name(out.name + ".json")
-    sidecar.write_text(json.dumps(full, indent=1) + "\n")
-    files.append(sidecar)
+    rows = [int(r) for r in rows]
+    # One set: every file appears when the last frame is written, or none
+    # does; each is checked (never a file this tool did not write) up front.
+    with writing():
+        for path in (out, sidecar, *([poster_path] if poster else [])):
+            claim(path)
+        sink = open_sink(canvas.fig, out, fps, full, place=target)
+        start = time.perf_counter()
+        try:
+            for row in tqdm(rows, desc=out.name, unit="frame", disable=not progress):
+                sink.write(canvas.render(update(row)))
+            files = sink.close()
+        except BaseException:
+            sink.abort()
+            raise
+        elapsed = time.perf_counter() - start
+        if poster:
+            update(rows[-1])
+            canvas.full_draw()
+            canvas.fig.savefig(
+                target(poster_path), format="png", dpi=canvas.fig.dpi,
+                metadata={"optiscape": json.dumps(full)},
+            )  # fmt: skip
+            files.append(poster_path)
+        target(sidecar).write_text(json.dumps(full, indent=1) + "\n")
+        files.append(sidecar)
     size = canvas.fig.canvas.get_width_height(physical=True)
     return Animation(
         path=files[0],

@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from scenes.style import series_style
+from scenes.style import series_style, set_log_scale
 from simulator.trace import Race, Trace
 
 __all__ = [
@@ -209,7 +209,7 @@ def _set_scale(ax: Axes, series: list[Series], log: bool) -> str:
         linthresh = float(np.percentile(nonzero, 5)) if nonzero.size else 1.0
         ax.set_yscale("symlog", linthresh=linthresh)
         return "symlog"
-    ax.set_yscale("log")
+    set_log_scale(ax, values)
     return "log"
 
 

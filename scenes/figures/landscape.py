@@ -18,7 +18,9 @@ from scenes.frames import FrameReader, as_traces
 from scenes.style import (
     CONTOUR_CMAP,
     MINIMUM_STYLE,
+    UNDEFINED_COLOR,
     log_colorbar_ticks,
+    surface_title,
 )
 from simulator.trace import Race, Trace
 
@@ -116,7 +118,7 @@ def draw_contours(
         label = (
             "f(x, y)"
             if floor == 0 and offset < span * 1e-5
-            else (f"f(x, y) − ({floor:.4g}) + {offset:.2g}")
+            else _shifted("f(x, y)", offset - floor)
         )
     else:
         shown = Z
@@ -135,6 +137,7 @@ def draw_contours(
         alpha=0.35,
         norm=norm,
     )
+    _mark_undefined(ax, X, Y, Z)
     bar = None
     if colorbar:
         bar = ax.figure.colorbar(cs, ax=ax, pad=0.02, fraction=0.046)
@@ -147,6 +150,36 @@ def draw_contours(
     ax.set_ylabel("y")
     ax.set_aspect("auto")
     return cs, bar
+
+
+def _mark_undefined(ax: Axes, X, Y, Z) -> None:
+    """Hatches where f is NaN/inf: left blank it would read as the lowest band."""
+    undefined = np.isnan(Z)
+    if not undefined.any():
+        return
+    ax.contourf(
+        X,
+        Y,
+        undefined.astype(np.float64),
+        levels=[0.5, 1.5],
+        colors=[UNDEFINED_COLOR],
+        hatches=["xx"],
+    )
+    ax.text(
+        0.01,
+        0.01,
+        "hatched: f undefined (NaN or ±inf)",
+        transform=ax.transAxes,
+        fontsize=7,
+        bbox={"facecolor": "white", "alpha": 0.8, "linewidth": 0},
+    )
+
+
+def _shifted(quantity: str, shift: float) -> str:
+    """`f(x, y) + 4.008` as a person writes it (not `f(x, y) − (-4) + 0.008`)."""
+    if shift == 0:
+        return quantity
+    return f"{quantity} {'+' if shift > 0 else '−'} {abs(shift):.4g}"
 
 
 def _equal_area_levels(Z: np.ndarray, levels: int) -> np.ndarray:
@@ -302,7 +335,7 @@ def title_of(traces: list[Trace]) -> str:
     meta = traces[0].metadata
     n = int(np.prod(traces[0].batch_shape))
     parts = [
-        traces[0].surface.name,
+        surface_title(traces[0].surface),
         f"{meta.get('steps')} steps",
         f"{n} start{'s' if n > 1 else ''}",
     ]
@@ -368,7 +401,7 @@ def plot_race_3d(
     art.update(reader.last_row if row is None else row)
     ax.set_xlabel("x")
     ax.set_ylabel("y")
-    ax.set_zlabel(f"log10(f − ({floor:.3g}) + 1)" if log else "f(x, y)")
+    ax.set_zlabel(f"log10({_shifted('f(x, y)', 1 - floor)})" if log else "f(x, y)")
     ax.view_init(elev=elev, azim=azim)
     art.legend = ax.legend(handles=layer.legend_handles(), loc="upper left", fontsize=8)
     if title:

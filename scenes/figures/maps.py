@@ -18,11 +18,12 @@ from scenes.style import (
     MINIMUM_STYLE,
     SERIES_COLORS,
     STALLED_COLOR,
+    surface_title,
 )
 from scenes.vocab import SWEEP_METRICS as METRICS
 from simulator.sweeps import DIVERGED, STALLED, FateMap, SweepResult
 
-__all__ = ["METRICS", "MapArtists", "plot_fate", "plot_sweep"]
+__all__ = ["METRICS", "MapArtists", "plot_fate", "plot_sweep", "share_text"]
 
 
 @dataclass
@@ -49,6 +50,23 @@ def _edges(values: np.ndarray) -> tuple[np.ndarray, bool]:
     mid = (w[1:] + w[:-1]) / 2
     e = np.concatenate([[w[0] - (mid[0] - w[0])], mid, [w[-1] + (w[-1] - mid[-1])]])
     return (np.exp(e) if geometric else e), geometric
+
+
+def share_text(count: int, total: int) -> str:
+    """A percentage that never rounds a non-zero share to 0% (or a partial to 100%)."""
+    share = count / total if total else 0.0
+    if 0 < share < 0.005:
+        return "<1%" if share >= 0.0005 else f"{count} of {total}"
+    if 0.995 < share < 1:
+        return ">99%"
+    return f"{share:.0%}"
+
+
+def _cell_edges(centres: np.ndarray) -> np.ndarray:
+    """Edges of the cells centred on evenly spaced `centres` (W + 1 values)."""
+    c = np.asarray(centres, dtype=np.float64)
+    half = (c[1] - c[0]) / 2 if len(c) > 1 else 0.5
+    return np.concatenate([[c[0] - half], (c[1:] + c[:-1]) / 2, [c[-1] + half]])
 
 
 def plot_sweep(
@@ -146,7 +164,8 @@ def plot_sweep(
             f"{k}={v}" for k, v in (meta.get("base_arguments") or {}).items()
         )
         auto = (
-            f"{meta.get('optimizer_class')}({fixed}) on {meta.get('surface_name')}: "
+            f"{meta.get('optimizer_class')}({fixed}) on "
+            f"{surface_title(meta.get('surface_name', '?'))}: "
             f"{label}\n{n} starts · {meta.get('steps')} steps each"
         )
         ax.set_title(title if isinstance(title, str) else auto, fontsize=9)
@@ -175,8 +194,9 @@ def plot_fate(
         _, ax = plt.subplots(figsize=(7.5, 7), layout="constrained")
     surface = fate.surface
     n_min = len(surface.minima)
+    # At least one row: a surface without minima (a saddle) still indexes it.
     palette = np.array(
-        [to_rgb(SERIES_COLORS[i % len(SERIES_COLORS)]) for i in range(n_min)]
+        [to_rgb(SERIES_COLORS[i % len(SERIES_COLORS)]) for i in range(max(n_min, 1))]
     )
     rgb = np.empty((*fate.outcome.shape, 3))
     rgb[:] = to_rgb(STALLED_COLOR)
@@ -188,24 +208,32 @@ def plot_fate(
         t = np.clip(fate.steps_taken / steps, 0, 1)[..., None]
         base = base * (1 - 0.75 * t) + 0.75 * t  # towards white: slower is paler
     rgb[reached] = base[reached]
-    extent = (fate.x[0], fate.x[-1], fate.y[0], fate.y[-1])
+    # Pixels are placed by their edges: each start is the centre of its cell.
+    xe, ye = _cell_edges(fate.x), _cell_edges(fate.y)
+    extent = (xe[0], xe[-1], ye[0], ye[-1])
     img = ax.imshow(
         rgb, origin="lower", extent=extent, aspect="auto", interpolation="nearest"
     )
     if contours:
         X, Y = np.meshgrid(fate.x, fate.y)
-        Z = surface.value(np.stack([X, Y], -1))
-        lv = np.unique(np.nanquantile(Z, np.linspace(0.02, 0.98, 14)))
-        ax.contour(X, Y, Z, levels=lv, colors="black", linewidths=0.4, alpha=0.35)
+        with np.errstate(all="ignore"):
+            Z = surface.value(np.stack([X, Y], -1))
+        Z = np.where(np.isfinite(Z), Z, np.nan)
+        if np.isfinite(Z).sum() > 1:  # NaN-only or constant surfaces: no lines
+            lv = np.unique(np.nanquantile(Z, np.linspace(0.02, 0.98, 14)))
+            if len(lv) > 1:
+                ax.contour(
+                    X, Y, Z, levels=lv, colors="black", linewidths=0.4, alpha=0.35
+                )
     total = fate.outcome.size
     counts = fate.counts()
     handles = []
     for i, m in enumerate(surface.minima):
-        share = counts.get(i, 0) / total
         handles.append(
             Patch(
                 color=palette[i],
-                label=f"→ {m.kind} minimum ({m.xy[0]:.3g}, {m.xy[1]:.3g}): {share:.0%}",
+                label=f"→ {m.kind} minimum ({m.xy[0]:.3g}, {m.xy[1]:.3g}): "
+                f"{share_text(counts.get(i, 0), total)}",
             )
         )
     for code, color, what in (
@@ -217,7 +245,7 @@ def plot_fate(
                 Patch(
                     facecolor=color,
                     edgecolor="grey",
-                    label=f"{what}: {counts[code] / total:.0%}",
+                    label=f"{what}: {share_text(counts[code], total)}",
                 )
             )
     if n_min:
@@ -244,7 +272,7 @@ def plot_fate(
     if title:
         meta = fate.metadata
         auto = (
-            f"Fate map: {meta['optimizer']['text']} on {surface.name}\n"
+            f"Fate map: {meta['optimizer']['text']} on {surface_title(surface)}\n"
             f"{fate.outcome.shape[1]}×{fate.outcome.shape[0]} starts · "
             f"{meta.get('steps')} steps · tolerance {meta.get('tolerance')}"
         )

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from scenes.manim import MissingDependency, require_video
+from scenes.output import claim
 from simulator.metadata import jsonable, package_versions
 
 __all__ = ["check_request", "probe", "read_video_config", "render_scene"]
@@ -67,13 +68,7 @@ def read_video_config(path: str | Path) -> dict[str, Any]:
 def _check_out(out: Path) -> None:
     if out.suffix.lower() != ".mp4":
         raise ValueError(f"`out` must end in .mp4. Received: out='{out}'")
-    if out.exists():
-        try:
-            read_video_config(out)
-        except ValueError:
-            raise ValueError(
-                f"'{out}' exists and was not written by optiscape; not overwriting it."
-            ) from None
+    claim(out)  # never a file this tool did not write (scenes.output's rule)
 
 
 def check_request(out: str | Path, quality: str) -> Path:

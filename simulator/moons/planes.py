@@ -10,7 +10,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from simulator.metadata import jsonable, load_archive, package_versions, save_archive
+from simulator.metadata import (
+    check_schema,
+    jsonable,
+    load_archive,
+    package_versions,
+    save_archive,
+)
 from simulator.moons.mlp import ARTICLE_LAYER_SIZES, MLP
 from simulator.moons.results import FitHistory
 from simulator.moons.training import resolve_data
@@ -190,6 +196,21 @@ class Plane:
         arrays, metadata = load_archive(path)
         if metadata.pop("kind", None) != "Plane":
             raise ValueError(f"File {str(path)!r} does not hold a Plane.")
+        check_schema(
+            arrays,
+            {
+                "origin": "f:P",
+                "directions": "f:2,P",
+                "X": "f:N,F",
+                "y": "i:N",
+                "anchors": "f:A,2",
+                "window": "f:2,2",
+                "explained_variance_ratio": "f?:K",
+            },
+            f"'{path}'",
+        )
+        if not isinstance(metadata.get("plane_kind"), str):
+            raise ValueError(f"'{path}': a Plane needs its plane_kind.")
         window = arrays["window"]
         return cls(
             arrays["origin"],

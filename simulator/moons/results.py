@@ -7,7 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-from simulator.metadata import jsonable, load_archive, package_versions, save_archive
+from simulator.metadata import (
+    check_schema,
+    jsonable,
+    load_archive,
+    package_versions,
+    save_archive,
+)
 from simulator.moons.mlp import MLP
 
 __all__ = ["FitHistory", "ManyHistory", "jsonable", "package_versions"]
@@ -64,6 +70,11 @@ class FitHistory:
         arrays, metadata = load_archive(path)
         if metadata.pop("kind", None) != "FitHistory":
             raise ValueError(f"File {str(path)!r} does not hold a FitHistory.")
+        check_schema(
+            arrays,
+            {"loss": "f:E", "accuracy": "f:E", "weights": "f:R,P", "steps": "i:R"},
+            f"'{path}'",
+        )
         return cls(
             arrays["loss"],
             arrays["accuracy"],
@@ -158,8 +169,28 @@ class ManyHistory:
         arrays, metadata = load_archive(path)
         if metadata.pop("kind", None) != "ManyHistory":
             raise ValueError(f"File {str(path)!r} does not hold a ManyHistory.")
-        labels = tuple(metadata.pop("labels"))
+        labels = metadata.pop("labels", None)
+        if not isinstance(labels, list) or not all(isinstance(v, str) for v in labels):
+            raise ValueError(f"'{path}': a ManyHistory needs its list of labels.")
+        labels = tuple(labels)
         n = len(labels)
+        shared = check_schema(
+            arrays,
+            {"loss": "f:O,S,E", "accuracy": "f:O,S,E", "seeds": "i:S", "epochs": "i:O"},
+            f"'{path}'",
+        )
+        if shared["O"] != n:
+            raise ValueError(f"'{path}': {n} labels for {shared['O']} optimizers.")
+        for i in range(n):
+            own = check_schema(
+                arrays,
+                {f"weights_{i}": "f:S,R,P", f"steps_{i}": "i:R"},
+                f"'{path}'",
+            )
+            if own["S"] != shared["S"]:
+                raise ValueError(
+                    f"'{path}': weights_{i} has the wrong number of seeds."
+                )
         return cls(
             arrays["loss"],
             arrays["accuracy"],

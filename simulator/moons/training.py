@@ -12,6 +12,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from simulator import optimizers as _optimizers
+from simulator.budget import DEFAULT_MEMORY_LIMIT, check, format_bytes
 from simulator.buffers import warm_allocator
 from simulator.moons.data import DATA_DEFAULTS, make_moons
 from simulator.moons.mlp import ARTICLE_LAYER_SIZES, MLP, _check_seeds, _float_dtype
@@ -113,6 +114,7 @@ def fit_many(
     data: Mapping[str, Any] | tuple[np.ndarray, np.ndarray] | None = None,
     dtype: str = "float64",
     progress: bool = False,
+    memory_limit: Any = DEFAULT_MEMORY_LIMIT,
 ) -> ManyHistory:
     """Trains every (optimizer, seed) pair in one vectorised run.
 
@@ -137,6 +139,8 @@ def fit_many(
         data: `make_moons` keyword arguments or an `(X, y)` pair.
         dtype: `"float64"` or `"float32"`.
         progress: show a progress bar over epochs.
+        memory_limit: refuse runs whose histories, trajectories and training
+            state would exceed this (see `simulator.budget`).
 
     Returns:
         `ManyHistory`: `loss (O, S, max(epochs))`, `accuracy`, per-optimizer
@@ -175,6 +179,7 @@ def fit_many(
     n = X.shape[0]
     P = model.n_params
     steps_per_epoch = math.ceil(n / batch_size)
+    _check_memory(epochs_arr, S, P, n, steps_per_epoch, record, dt, memory_limit)
 
     if initial_weights is None:
         w0 = model.flatten(model.init_weights(seeds_arr, dtype=dt))
@@ -339,6 +344,29 @@ def resolve_data(
             f"y of shape (n,) with n >= 1. Received shapes {X.shape}, {y.shape}."
         )
     return X, y, meta
+
+
+def _check_memory(epochs, S, P, n, steps_per_epoch, record, dt, limit) -> None:
+    """Histories, trajectories and per-model state, estimated before allocation."""
+    O = len(epochs)
+    E = float(max(epochs))
+    rows = {
+        "step": epochs.astype(float) * steps_per_epoch + 1,
+        "epoch": epochs.astype(float) + 1,
+        None: np.full(O, 2.0),
+    }[record]
+    history = 2 * 8.0 * O * S * E  # loss and accuracy (float64)
+    trajectories = float(rows.sum()) * S * P * dt.itemsize
+    # params, grads, optimizer slots and the batch's activations, per model.
+    working = 8.0 * O * S * (8 * P + 4 * n) + 8.0 * S * n
+    check(
+        history + trajectories + working,
+        limit,
+        f"Training {O} optimizers x {S} seeds for up to {E:.0f} epochs "
+        f"({format_bytes(history)} histories + {format_bytes(trajectories)} "
+        "weight trajectories)",
+        "fewer epochs (--epochs-scale) or seeds, or record=None",
+    )
 
 
 def _rows(epochs: int, steps_per_epoch: int, record: str | None) -> np.ndarray:

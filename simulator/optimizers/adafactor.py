@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from simulator.optimizers.keras_pipeline import KerasOptimizer
-from simulator.optimizers.validation import check_float_hyperparameter
+from simulator.optimizers.validation import check_bool, check_float_hyperparameter
 
 __all__ = ["Adafactor"]
 
@@ -96,7 +96,7 @@ class Adafactor(KerasOptimizer):
         self.clip_threshold = check_float_hyperparameter(
             "clip_threshold", clip_threshold
         )
-        self.relative_step = bool(relative_step)
+        self.relative_step = check_bool("relative_step", relative_step)
 
     def _init_slots(self, w, ctx):
         slots = {"velocity": np.zeros_like(w)}

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from simulator.optimizers.keras_pipeline import KerasOptimizer
-from simulator.optimizers.validation import check_float_hyperparameter
+from simulator.optimizers.validation import check_bool, check_float_hyperparameter
 
 __all__ = ["Adam"]
 
@@ -87,7 +87,7 @@ class Adam(KerasOptimizer):
         self.beta_1 = check_float_hyperparameter("beta_1", beta_1)
         self.beta_2 = check_float_hyperparameter("beta_2", beta_2)
         self.epsilon = check_float_hyperparameter("epsilon", epsilon)
-        self.amsgrad = bool(amsgrad)
+        self.amsgrad = check_bool("amsgrad", amsgrad)
 
     def _init_slots(self, w, ctx):
         del ctx

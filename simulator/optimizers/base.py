@@ -68,6 +68,7 @@ from simulator.optimizers.internals import collect_internals
 from simulator.optimizers.state import OptState, StepResult, VarContext
 from simulator.optimizers.text import constructor_text, snake_case
 from simulator.optimizers.validation import (
+    MeaninglessValue,
     check_float_hyperparameter,
     float_dtype,
 )
@@ -133,6 +134,8 @@ class Optimizer:
             self._learning_rate = check_float_hyperparameter(
                 self._lr_name, learning_rate, strict=self._strict_lr
             )
+        except MeaninglessValue:
+            raise  # a float of the right type whose value means nothing
         except ValueError:
             raise ValueError(self._learning_rate_message(learning_rate)) from None
 

@@ -6,7 +6,39 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["collect_internals"]
+__all__ = ["INTERNALS", "collect_internals"]
+
+
+#: Every internal name some optimizer returns (the shared ones listed in
+#: `simulator.optimizers.base` plus rule-specific state: Adadelta's
+#: `accumulated_delta`, Ftrl's `linear` and `z`, Nadam's `momentum_schedule`,
+#: Adafactor's `relative_step_size`, AMSGrad's `max_second_moment`, schedule-free
+#: AdamW's `x` and `average_gradient`).
+INTERNALS = (
+    "learning_rate",
+    "grad_position",
+    "gradient",
+    "update",
+    "effective_lr",
+    "step_size",
+    "velocity",
+    "first_moment",
+    "second_moment",
+    "max_second_moment",
+    "lookahead",
+    "nesterov_base",
+    "sign_update",
+    "trust_ratio",
+    "ema",
+    "is_update_step",
+    "accumulated_delta",
+    "linear",
+    "z",
+    "momentum_schedule",
+    "relative_step_size",
+    "x",
+    "average_gradient",
+)
 
 
 def collect_internals(

@@ -47,7 +47,11 @@ from simulator.optimizers.base import Optimizer
 from simulator.optimizers.batching import expand
 from simulator.optimizers.internals import collect_internals
 from simulator.optimizers.state import OptState, StepResult
-from simulator.optimizers.validation import check_float_hyperparameter, format_value
+from simulator.optimizers.validation import (
+    check_bool,
+    check_float_hyperparameter,
+    format_value,
+)
 
 __all__ = ["BASE_ARGUMENTS", "KerasOptimizer"]
 
@@ -122,7 +126,7 @@ class KerasOptimizer(Optimizer):
         self.loss_scale_factor = check_float_hyperparameter(
             "loss_scale_factor", loss_scale_factor, optional=True
         )
-        self.use_ema = bool(use_ema)
+        self.use_ema = check_bool("use_ema", use_ema)
         self.gradient_accumulation_steps = gradient_accumulation_steps
         if gradient_accumulation_steps:
             if (

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from simulator.optimizers.keras_pipeline import KerasOptimizer
-from simulator.optimizers.validation import check_float_hyperparameter
+from simulator.optimizers.validation import check_bool, check_float_hyperparameter
 
 __all__ = ["Muon"]
 
@@ -147,14 +147,14 @@ class Muon(KerasOptimizer):
         self.adam_lr_ratio = check_float_hyperparameter("adam_lr_ratio", adam_lr_ratio)
         self.rms_rate = check_float_hyperparameter("rms_rate", rms_rate, optional=True)
         self.exclude_layers = list(exclude_layers) if exclude_layers else None
-        self.exclude_embeddings = bool(exclude_embeddings)
+        self.exclude_embeddings = check_bool("exclude_embeddings", exclude_embeddings)
         if isinstance(ns_steps, bool) or not isinstance(ns_steps, int) or ns_steps < 0:
             raise ValueError(
                 "`ns_steps` must be a non-negative integer. "
                 f"Received: ns_steps={ns_steps}"
             )
         self.ns_steps = ns_steps
-        self.nesterov = bool(nesterov)
+        self.nesterov = check_bool("nesterov", nesterov)
 
     def get_config(self):
         config = super().get_config()

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from simulator.optimizers.keras_pipeline import KerasOptimizer
-from simulator.optimizers.validation import check_float_hyperparameter
+from simulator.optimizers.validation import check_bool, check_float_hyperparameter
 
 __all__ = ["RMSprop"]
 
@@ -88,7 +88,7 @@ class RMSprop(KerasOptimizer):
         self.rho = check_float_hyperparameter("rho", rho)
         self.momentum = check_float_hyperparameter("momentum", momentum)
         self.epsilon = check_float_hyperparameter("epsilon", epsilon)
-        self.centered = bool(centered)
+        self.centered = check_bool("centered", centered)
 
     @property
     def _has_momentum(self) -> bool:

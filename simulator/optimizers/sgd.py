@@ -8,7 +8,7 @@ import numpy as np
 
 from simulator.optimizers.keras_pipeline import KerasOptimizer
 from simulator.optimizers.state import VarContext
-from simulator.optimizers.validation import check_float_hyperparameter
+from simulator.optimizers.validation import check_bool, check_float_hyperparameter
 
 __all__ = ["SGD"]
 
@@ -84,7 +84,7 @@ class SGD(KerasOptimizer):
                 f"Received: momentum={momentum!r}"
             )
         self.momentum = value
-        self.nesterov = bool(nesterov)
+        self.nesterov = check_bool("nesterov", nesterov)
 
     @property
     def _has_momentum(self) -> bool:

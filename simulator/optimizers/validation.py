@@ -7,7 +7,43 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_float_hyperparameter", "float_dtype", "format_value"]
+__all__ = [
+    "MeaninglessValue",
+    "check_bool",
+    "check_float_hyperparameter",
+    "float_dtype",
+    "format_value",
+]
+
+
+class MeaninglessValue(ValueError):
+    """A hyperparameter of the right type whose value makes the run meaningless."""
+
+
+def _finite(name: str, value: Any) -> Any:
+    """`value` if every element is finite; inf/NaN make every step meaningless."""
+    if not np.all(np.isfinite(value)):
+        shown = value if np.ndim(value) == 0 else format_value(np.asarray(value))
+        raise MeaninglessValue(
+            f"Argument `{name}` must be finite. Received: {name}={shown!r}"
+        )
+    return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """A structural switch (`nesterov`, `amsgrad`, ...): True or False, nothing else.
+
+    `bool("maybe")` is True, and an array of switches has no single meaning: the
+    rule's structure is one for the whole run (run twice to compare).
+    """
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, numbers.Integral) and value in (0, 1):
+        return bool(value)
+    shown = format_value(value) if isinstance(value, np.ndarray) else repr(value)
+    raise ValueError(
+        f"Argument `{name}` must be True or False. Received: {name}={shown}"
+    )
 
 
 def format_value(value: Any) -> str:
@@ -36,10 +72,10 @@ def check_float_hyperparameter(
             f"Received: {name}={value!r}"
         )
     if isinstance(value, float):  # includes np.float64
-        return float(value)
+        return _finite(name, float(value))
     if isinstance(value, numbers.Integral):
         if not strict:
-            return float(value)
+            return _finite(name, float(value))
         raise ValueError(
             f"Argument `{name}` must be a float (write {value}.0, as Keras requires)."
             f" Received: {name}={value!r}"
@@ -59,6 +95,13 @@ def check_float_hyperparameter(
             f"Argument `{name}` must be a float or an array of floats. "
             f"Received: {name}={value!r}"
         )
+    if arr.size == 0:
+        # An empty array would give a run of zero particles.
+        raise MeaninglessValue(
+            f"Argument `{name}` must not be an empty array. "
+            f"Received: {name}=array(shape={arr.shape})"
+        )
+    _finite(name, arr)
     if arr.ndim == 0:
         return float(arr)
     return arr.astype(np.float64)
