@@ -25,6 +25,7 @@ from simulator.buffers import allocate, warm_allocator
 from simulator.metadata import jsonable, optimizer_metadata, package_versions
 from simulator.noise import COUNTER, GradientNoise, check_scheme
 from simulator.optimizers.base import Optimizer
+from simulator.optimizers.batching import batch_shape
 from simulator.optimizers.internals import INTERNALS
 from simulator.trace import Race, Trace
 
@@ -353,7 +354,7 @@ def _check_run_memory(surface, opts, starts, steps, record_every, record, limit)
     points = len(surface.minima) + len(surface.saddles)
     points += len(getattr(surface, "maxima", ()))
     for opt in opts:
-        B = opt._batch_shape([starts], starts.ndim - 1)
+        B = batch_shape([starts], starts.ndim - 1, opt._array_hyperparameters())
         check_run(
             math.prod(B),
             rows,
