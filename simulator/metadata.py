@@ -8,6 +8,7 @@ import json
 import math
 import platform
 import zipfile
+import zlib
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
@@ -156,7 +157,14 @@ def load_archive(
             arrays = {key: data[key] for key in data.files}
     except MemoryLimitError:
         raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as err:
+    except (
+        OSError,
+        ValueError,
+        EOFError,
+        zipfile.BadZipFile,
+        KeyError,
+        zlib.error,
+    ) as err:
         raise ValueError(
             f"Cannot read '{path}': the file is truncated or not an .npz archive "
             f"({type(err).__name__}: {err})."

@@ -83,9 +83,15 @@ def test_batched_run_equals_single_particle_loops(text):
 
 
 def test_record_every_and_field_choice():
-    trace = simulate(
-        "saddle", "Adam(0.1)", STARTS, 25, record_every=10, record=("loss", "velocity")
-    )
+    with pytest.warns(UserWarning, match="no internal velocity"):  # said, not silent
+        trace = simulate(
+            "saddle",
+            "Adam(0.1)",
+            STARTS,
+            25,
+            record_every=10,
+            record=("loss", "velocity"),
+        )
     np.testing.assert_array_equal(trace.steps_recorded, [0, 10, 20, 25])
     assert trace.positions.shape == (4, 3, 2)
     assert trace.gradient is None

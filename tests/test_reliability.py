@@ -84,7 +84,8 @@ def test_loss_figure_of_losses_near_1e290_is_written(here):
         "--steps", "100", "--out", "l.png",
     )  # fmt: skip
     assert code == 0
-    assert (here / "l.png").is_file() and (here / "l_loss.png").is_file()
+    assert (here / "l.png").is_file()
+    assert (here / "l_loss.png").is_file()
 
 
 @pytest.mark.parametrize("top", [1e290, 1e300, 1.7e308])
@@ -95,7 +96,9 @@ def test_log_scale_stays_finite_up_to_float_max(tmp_path, top):
     fig.savefig(tmp_path / "t.png")
     plt.close(fig)
     lo, hi = ax.get_ylim()
-    assert lo <= 1e-3 and hi >= min(top, 1.7e308) and math.isfinite(hi)
+    assert lo <= 1e-3
+    assert hi >= min(top, 1.7e308)
+    assert math.isfinite(hi)
 
 
 def test_a_failing_figure_leaves_no_part_of_the_set(here, monkeypatch):
@@ -188,7 +191,8 @@ def test_force_overwrites_and_own_files_are_rewritten(here):
     assert cli(*args, "r.png") == 2
     assert cli(*args, "r.png", "--force") == 0
     assert cli(*args, "r.png") == 0  # ours now: no --force needed
-    assert is_own_file(here / "r.png") and is_own_file(here / "r.json")
+    assert is_own_file(here / "r.png")
+    assert is_own_file(here / "r.json")
     assert cli("run", "-s", "himmelblau", "-o", "Adam(0.1)", "--steps", "5",
                "--out", "t.npz") == 0  # fmt: skip
     assert is_own_file(here / "t.npz")
@@ -281,7 +285,7 @@ def test_zip_bomb_is_refused_before_inflating(tmp_path):
     assert bomb.stat().st_size < 2**20
 
     def load():
-        with pytest.raises(ValueError, match="bomb.npz.*would need about 64"):
+        with pytest.raises(ValueError, match=r"bomb\.npz.*would need about 64"):
             load_archive(bomb, memory_limit="16MiB")
 
     assert peak_mib(load) < 8
@@ -366,7 +370,7 @@ def test_meaningless_optimizer_values_are_refused(text, needle):
 
 
 def test_empty_learning_rate_array_is_refused():
-    with pytest.raises(ValueError, match="learning_rate.*empty"):
+    with pytest.raises(ValueError, match=r"learning_rate.*empty"):
         optimizers.SGD(learning_rate=np.array([]))
 
 
@@ -384,7 +388,8 @@ def test_glyph_nobody_has_is_refused_and_partial_one_warned(here, capsys):
     assert cli(*base, "-o", "Adam(0.1)", "-o", "SGD(0.01, momentum=0.9, nesterov=True)",
                "--out", "g.png") == 0  # fmt: skip
     err = capsys.readouterr().err.strip()
-    assert err.startswith("optiscape plot: warning:") and len(err.splitlines()) == 1
+    assert err.startswith("optiscape plot: warning:")
+    assert len(err.splitlines()) == 1
 
 
 def test_start_outside_the_view(here, capsys):
@@ -417,7 +422,8 @@ def test_switch_in_a_grid_and_repeated_grid_keys(here, capsys):
     ("body", "key"),
     [
         (
-            '[sweep]\noptimizer = "SGD"\nfixed = 3\n[sweep.grid]\nlearning_rate = [0.1]',
+            '[sweep]\noptimizer = "SGD"\nfixed = 3\n'
+            "[sweep.grid]\nlearning_rate = [0.1]",
             "[sweep] fixed",
         ),
         (
@@ -483,7 +489,8 @@ def test_fate_legend_never_rounds_a_nonzero_share_to_zero():
     assert share_text(1, 40_000) == "1 of 40000"
     assert share_text(30, 10_000) == "<1%"
     assert share_text(9_999, 10_000) == ">99%"
-    assert share_text(0, 10) == "0%" and share_text(10, 10) == "100%"
+    assert share_text(0, 10) == "0%"
+    assert share_text(10, 10) == "100%"
 
 
 def test_fate_pixels_are_placed_by_their_edges():
@@ -513,7 +520,8 @@ def test_undefined_parts_of_a_surface_are_hatched():
 def test_rastrigin_lists_every_minimum_in_its_view():
     s = surfaces.get("rastrigin")
     xy = np.array([m.xy for m in s.minima])
-    assert len(xy) == 121 and [m.kind for m in s.minima].count("global") == 1
+    assert len(xy) == 121
+    assert [m.kind for m in s.minima].count("global") == 1
     _, g = s.value_and_grad(xy)
     assert np.abs(g).max() < 1e-9
     found = surfaces.find_minima(s, s.view)
