@@ -7,7 +7,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.optimizers.base import BASE_ARGUMENTS, Optimizer
+from simulator.optimizers.base import Optimizer
+from simulator.optimizers.keras_pipeline import BASE_ARGUMENTS
 
 __all__ = ["Control", "controls_for", "with_hyperparameter"]
 
