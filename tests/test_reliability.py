@@ -239,16 +239,18 @@ text = "Adam(0.1)"
 """
 
 
-@pytest.mark.parametrize(
-    "out", ["../../x/pwn.png", "/tmp/optiscape-pwn.png", "a/../../b.png"]
-)
+@pytest.mark.parametrize("out", ["../../x/pwn.png", "ABSOLUTE", "a/../../b.png"])
 def test_spec_outputs_may_not_leave_the_spec_directory(here, capsys, out):
+    # An absolute path outside the spec's directory, unique to this test run
+    # (a fixed /tmp name could be left over by anything and fail the test).
+    absolute = here / "elsewhere" / "pwn.png"
+    out = str(absolute) if out == "ABSOLUTE" else out
     spec = here / "specs" / "s.toml"
     spec.parent.mkdir()
     spec.write_text(SPEC.format(out=out))
     assert cli("render", str(spec)) == 2
     one_error_line(capsys, "[scene] out", "--allow-outside")
-    assert not Path("/tmp/optiscape-pwn.png").exists()
+    assert not absolute.exists()
     assert [p.name for p in here.iterdir()] == ["specs"]
 
 
