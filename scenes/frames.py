@@ -29,6 +29,7 @@ __all__ = [
     "SeriesFrames",
     "as_traces",
     "glyph_name",
+    "stamp_rows",
 ]
 
 #: Glyph -> the fraction of the view diagonal its 95th-percentile size spans.
@@ -454,26 +455,41 @@ class FrameReader:
         return GLYPH_REACH[glyph] * diag / size if size > 0 else 1.0
 
     def stamp_rows(self, glyph_steps: Sequence[int] | None, n: int = 4) -> np.ndarray:
-        """Internals rows for recorded `glyph_steps` (default `n` evenly spaced).
+        """Internals rows for recorded `glyph_steps` (see `stamp_rows`)."""
+        every = self.traces[0].metadata.get("record_every") if self.traces else None
+        return stamp_rows(self.steps, glyph_steps, n, record_every=every)
 
-        Raises:
-            ValueError: a step that is not recorded before the last row.
-        """
-        rows = self.steps
-        if glyph_steps is None:
-            return np.unique(
-                np.linspace(0, max(len(rows) - 2, 0), n).round().astype(int)
-            )
-        wanted = np.asarray(glyph_steps)
-        idx = np.searchsorted(rows, wanted)
-        bad = (idx >= len(rows) - 1) | (rows[np.minimum(idx, len(rows) - 1)] != wanted)
-        if bad.any():
-            every = self.traces[0].metadata.get("record_every")
-            raise ValueError(
-                f"`glyph_steps` must be recorded steps before the last "
-                f"(every {every}). Received: {wanted[bad].tolist()}"
-            )
-        return idx
+
+def stamp_rows(
+    steps: np.ndarray,
+    glyph_steps: Sequence[int] | None,
+    n: int = 4,
+    *,
+    record_every: int | None = None,
+) -> np.ndarray:
+    """Internals rows of the recorded `glyph_steps` (default `n` evenly spaced).
+
+    Args:
+        steps: `(R,)` the recorded steps of the run.
+        glyph_steps: steps at which a static figure stamps its glyphs.
+        n: how many rows without `glyph_steps`.
+        record_every: named in the error message.
+
+    Raises:
+        ValueError: a step that is not recorded before the last row.
+    """
+    rows = np.asarray(steps)
+    if glyph_steps is None:
+        return np.unique(np.linspace(0, max(len(rows) - 2, 0), n).round().astype(int))
+    wanted = np.asarray(glyph_steps)
+    idx = np.searchsorted(rows, wanted)
+    bad = (idx >= len(rows) - 1) | (rows[np.minimum(idx, len(rows) - 1)] != wanted)
+    if bad.any():
+        raise ValueError(
+            f"`glyph_steps` must be recorded steps before the last "
+            f"(every {record_every}). Received: {wanted[bad].tolist()}"
+        )
+    return idx
 
 
 class FrameClock:

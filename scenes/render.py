@@ -13,7 +13,7 @@ import surfaces
 from scenes.figures.curves import plot_loss_curves
 from scenes.figures.landscape import plot_race, plot_race_3d, plot_race_panels
 from scenes.figures.maps import plot_fate, plot_sweep
-from scenes.frames import glyph_name
+from scenes.frames import glyph_name, inside_view
 from scenes.output import inside, save_figure, target, writing
 from scenes.spec import SceneSpec
 from scenes.style import surface_title
@@ -109,10 +109,7 @@ def check_race_request(race: Race, glyphs=(), view=None) -> None:
             )
     (x0, x1), (y0, y1) = race.surface.view if view is None else view
     starts = np.asarray(race[0].positions[0]).reshape(-1, 2)
-    outside = ~(
-        (starts[:, 0] >= x0) & (starts[:, 0] <= x1)
-        & (starts[:, 1] >= y0) & (starts[:, 1] <= y1)
-    )  # fmt: skip
+    outside = ~inside_view(starts, ((x0, x1), (y0, y1)))
     if outside.all():
         raise ValueError(
             f"Every start ({_points(starts[outside])}) lies outside the view "

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -218,8 +217,3 @@ def open_sink(
     if fmt == "html":
         return _HTMLSink(fig, path, fps, config, place)
     return _FFmpegSink(fig, path, fmt, fps, comment, place)
-
-
-def ffprobe_available() -> bool:
-    """Whether ffprobe is on the PATH (tests and the gallery read videos back)."""
-    return shutil.which("ffprobe") is not None

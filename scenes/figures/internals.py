@@ -70,7 +70,7 @@ def plot_internals(
     for ax, q in zip(axes, quantities, strict=True):
         label, read, log = INTERNAL_QUANTITIES[q]
         coords = False
-        for s, se in enumerate(reader.series):
+        for se in reader.series:
             data = read(se.trace)
             if data is None:
                 continue
@@ -81,9 +81,8 @@ def plot_internals(
             median = median[:, None] if median.ndim == 1 else median
             coords |= median.shape[1] == 2
             color = series_style(se.index)["color"]
-            for c, (name, ls) in enumerate(zip("xy", ("-", ":"), strict=False)):
-                if c >= median.shape[1]:
-                    break
+            for c in range(median.shape[1]):
+                name, ls = "xy"[c], ("-", ":")[c]
                 key = f"{se.label} · {q}" + (
                     f" · {name}" if median.shape[1] == 2 else ""
                 )
@@ -93,7 +92,6 @@ def plot_internals(
                 )
                 art.lines[key] = line
                 art._full[key] = (x[ok], median[ok, c])
-            del s
         shown = [y for k, (_, y) in art._full.items() if f" · {q}" in k]
         if log and any((y > 0).any() for y in shown):
             ax.set_yscale("log")

@@ -14,7 +14,7 @@ from matplotlib.colors import BoundaryNorm, LogNorm
 from matplotlib.lines import Line2D
 
 from scenes.figures.layers import GlyphLayer, Race3DLayer, RaceLayer
-from scenes.frames import FrameReader, as_traces
+from scenes.frames import FrameReader, as_traces, stamp_rows
 from scenes.style import (
     CONTOUR_CMAP,
     MINIMUM_STYLE,
@@ -253,14 +253,11 @@ def plot_race(
     view = surface.view if view is None else view
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 7.5), layout="constrained")
-    reader = FrameReader(
-        traces,
-        view=view,
-        glyphs=(),
-        max_particles=max_particles,
-        first_style=first_style,
+    stamps = stamp_rows(
+        traces[0].steps_recorded,
+        glyph_steps,
+        record_every=traces[0].metadata.get("record_every"),
     )
-    stamps = reader.stamp_rows(glyph_steps)
     reader = FrameReader(
         traces,
         view=view,

@@ -74,7 +74,7 @@ class RaceLayer:
         # (Agg strokes every segment), so it gets three.
         many = sum(se.n_particles for se in reader.series) > 200
         self._bands = 1 if not self.fade else min(3 if many else 5, self.trail - 1)
-        for s, se in enumerate(reader.series):
+        for se in reader.series:
             style = series_style(se.index)
             alphas = np.linspace(0.15, 1.0, self._bands) if self.fade else [0.95]
             self.paths[se.label] = [
@@ -106,7 +106,6 @@ class RaceLayer:
             self.off[se.label] = ax.scatter(
                 *empty.T, **{**OFF_VIEW_MARKER, "c": style["color"]}
             )
-            del s
         # A swarm's starts are a light grid, not hundreds of discs.
         starts = np.concatenate([se.positions[0] for se in reader.series])
         n = len(starts)
