@@ -28,6 +28,7 @@ __all__ = [
     "GlyphFrame",
     "SeriesFrames",
     "as_traces",
+    "edge_crossing",
     "glyph_name",
     "stamp_rows",
 ]
@@ -97,7 +98,6 @@ def exit_points(pos: np.ndarray, valid: np.ndarray, view) -> np.ndarray:
     it); otherwise the point where the path crosses the view's edge for the last
     time, on the segment from its last point inside to the next one.
     """
-    lo, hi = np.array(view)[:, 0], np.array(view)[:, 1]
     P = pos.shape[1]
     cols = np.arange(P)
     inside = valid & inside_view(pos, view)
@@ -109,11 +109,18 @@ def exit_points(pos: np.ndarray, valid: np.ndarray, view) -> np.ndarray:
     if leaves.any():
         a = pos[last_in[leaves], cols[leaves]]
         b = pos[np.minimum(last_in[leaves] + 1, len(pos) - 1), cols[leaves]]
-        d = b - a
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.where(d > 0, (hi - a) / d, np.where(d < 0, (lo - a) / d, np.inf))
-        out[leaves] = a + np.minimum(1.0, t.min(axis=-1))[:, None] * d
+        out[leaves] = edge_crossing(a, b, view)
     return out
+
+
+def edge_crossing(a: np.ndarray, b: np.ndarray, view) -> np.ndarray:
+    """`(N, 2)`: where the segments from `a` (inside the view) to `b` leave it
+    (`b` itself if it is inside too)."""
+    lo, hi = np.array(view)[:, 0], np.array(view)[:, 1]
+    d = b - a
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(d > 0, (hi - a) / d, np.where(d < 0, (lo - a) / d, np.inf))
+    return a + np.minimum(1.0, t.min(axis=-1))[:, None] * d
 
 
 @dataclass
@@ -352,6 +359,43 @@ class FrameReader:
         pos = self.positions(s, row)
         alive = np.isfinite(pos).all(-1)
         return alive & ~inside_view(pos, self.view)
+
+    def left_view(self, s: int, row: int) -> tuple[np.ndarray, np.ndarray]:
+        """Where the live particles outside the view at `row` left it, and when.
+
+        Returns:
+            `(P, 2)` the point where each path last crossed the view's edge
+            before `row` (a particle that started outside: its position
+            clamped to the edge), NaN for particles inside the view or gone;
+            `(P,)` the first recorded step outside, -1 likewise.
+        """
+        se = self.series[s]
+        points = np.full((se.n_particles, 2), np.nan)
+        steps = np.full(se.n_particles, -1)
+        off = np.flatnonzero(self.off_view(s, row))
+        if off.size:
+            last_in = self._last_inside(s)[row, off]
+            a = se.positions[np.maximum(last_in, 0), off]
+            b = se.positions[last_in + 1, off]
+            lo, hi = np.array(self.view)[:, 0], np.array(self.view)[:, 1]
+            points[off] = np.where(
+                (last_in >= 0)[:, None],
+                edge_crossing(a, b, self.view),
+                np.clip(se.positions[row, off], lo, hi),
+            )
+            steps[off] = self.steps[last_in + 1]
+        return points, steps
+
+    def _last_inside(self, s: int) -> np.ndarray:
+        """`(R, P)` the last row at or before each row with the particle inside
+        the view (-1: not yet), computed once per series."""
+        cache = self.__dict__.setdefault("_last_inside_cache", {})
+        if s not in cache:
+            se = self.series[s]
+            inside = se.valid & inside_view(se.positions, self.view)
+            rows = np.arange(len(inside))[:, None]
+            cache[s] = np.maximum.accumulate(np.where(inside, rows, -1), axis=0)
+        return cache[s]
 
     def edge_points(self, s: int, row: int) -> np.ndarray:
         """`(P, 2)` the particle's position clamped to the view's border."""

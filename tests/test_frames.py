@@ -147,3 +147,23 @@ def test_static_figure_is_update_of_the_last_row(race):
     np.testing.assert_array_equal(_png(moved.ax.figure), expected)
     assert np.abs(first - expected).max() > 0.5  # row 0 really is another picture
     plt.close("all")
+
+
+def test_left_view_is_where_and_when_the_path_crossed_the_edge():
+    # One particle leaves through x = 1 between rows 1 and 2 and comes back at
+    # row 4; another starts outside (marked at the edge nearest it).
+    a = np.array([[0.0, 0.0], [0.5, 0.0], [1.5, 0.5], [2.5, 0.0], [0.5, 0.0]])
+    b = np.array([[0.0, 3.0]] * 5)
+    paths = {"p": np.stack([a, b], axis=1)}
+    reader = FrameReader.from_paths(paths, np.arange(5) * 10, ((-1, 1), (-1, 1)))
+    for row in (2, 3):
+        points, steps = reader.left_view(0, row)
+        assert np.allclose(points[0], [1.0, 0.25])  # on the segment row 1 -> 2
+        assert steps[0] == 20
+        assert np.allclose(points[1], [0.0, 1.0])
+        assert steps[1] == 0
+    points, steps = reader.left_view(0, 4)
+    assert np.isnan(points[0]).all()
+    assert steps[0] == -1
+    assert not reader.off_view(0, 1)[0]
+    assert reader.off_view(0, 2)[0]
