@@ -99,12 +99,12 @@ def load_style(path: str | Path = CFG_PATH) -> Style:
     return Style(**values)
 
 
-def _manim_cli_section(path: Path) -> dict[str, str]:
-    """The `[CLI]` keys of `path` (Manim's own section, passed to `tempconfig`)."""
+def _manim_cli_section(path: Path, section: str = "CLI") -> dict[str, str]:
+    """The keys of Manim's own `section` of `path` (passed to `tempconfig`)."""
     parser = configparser.ConfigParser(inline_comment_prefixes=None)
     parser.optionxform = str
     parser.read(path)
-    return dict(parser.items("CLI")) if parser.has_section("CLI") else {}
+    return dict(parser.items(section)) if parser.has_section(section) else {}
 
 
 def manim_config(
@@ -128,6 +128,10 @@ def manim_config(
     cfg: dict[str, Any] = {}
     for key, value in _manim_cli_section(path).items():
         cfg[key] = {"true": True, "false": False}.get(value.lower(), value)
+    # x264 options (e.g. the preset: encoding is most of a -ql frame's cost).
+    options = _manim_cli_section(path, "video_encoder.options")
+    if options:
+        cfg["video_encoder_options"] = options
     cfg.update(
         quality=QUALITIES[quality],
         media_dir=str(media_dir),
