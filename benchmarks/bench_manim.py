@@ -107,7 +107,7 @@ def race_pair(starts=None):
 
         def construct(self):
             self.paint_landscape()
-            self.add(*[self.group(i) for i in range(len(self.race))])
+            self.add(self.particles())
             self.t_motion = time.process_time()
             self.advance(self.rows - 1)
 

@@ -323,10 +323,73 @@ def test_divergence_is_marked_where_it_left_with_the_step(tmp_path):
     step = int(sgd.diverged_step[0])
     shown = _texts(scene)
     assert f"Diverged: {short_label(sgd.label)} (step {step})" in shown
-    assert f"left at step {step}" in shown
+    reason = str(sgd.diverged_reason[0]).replace("nonfinite_", "non-finite ")
+    assert f"diverged at step {step}: {reason.replace('_', ' ')}" in shown
     # The X sits at the reader's exit point (pulled 0.25 units inside the box).
-    crosses = scene.groups[0].submobjects[2]
+    layer = scene.groups[0]
+    first = layer.crosses.points[: len(layer.crosses.template)]
+    centre = (first.min(0) + first.max(0)) / 2
     exit_xy = scene.plane.to_scene(scene.reader.series[0].exit_xy, margin=-0.25)[0]
-    assert np.allclose(crosses.get_center()[:2], exit_xy[:2], atol=0.02)
-    # Adam did not diverge: no X in its group.
-    assert len(scene.groups[1].submobjects[2].points) == 0
+    assert np.allclose(centre[:2], exit_xy[:2], atol=0.02)
+    # One X only: Adam did not diverge.
+    assert len(layer.crosses.points) == len(layer.crosses.template)
+
+
+@pytest.mark.slow
+def test_a_particle_leaving_the_view_is_marked_where_it_left(tmp_path_factory):
+    _, scene = _render("SaddleEscape", tmp_path_factory)
+    shown = _texts(scene)
+    (x0, x1), (y0, y1) = scene.reader.view
+    (layer,) = scene.groups
+    left = 0
+    for s, trace in enumerate(scene.race):
+        # Independently of the reader: the first step outside and the crossing.
+        pos = trace.positions.reshape(len(trace.steps_recorded), -1, 2)[:, 0]
+        x, y = pos[:, 0], pos[:, 1]
+        inside = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+        dots = layer.dots[s].points
+        if inside[-1]:
+            assert len(dots)
+            assert len(layer.offs[s].points) == 0
+            continue
+        left += 1
+        assert len(dots) == 0  # not drawn at the edge: marked instead
+        i = np.flatnonzero(inside)[-1]
+        step = int(trace.steps_recorded[i + 1])
+        assert f"left the view at step {step}" in shown
+        (a, b), edge = pos[i : i + 2], (y1 if pos[i + 1, 1] > y1 else y0)
+        cross_x = a[0] + (edge - a[1]) / (b[1] - a[1]) * (b[0] - a[0])
+        tri = layer.offs[s].points
+        at = scene.plane.to_scene(np.array([cross_x, edge]))
+        centre = (tri.min(0) + tri.max(0)) / 2
+        assert abs(centre[0] - at[0]) < 0.03
+        assert 0 < abs(centre[1] - at[1]) < 0.3  # just inside the edge
+        # The trail is cut at the edge, not drawn beyond it.
+        _l, _r, bottom, top = scene.plane.edges
+        pts = layer.trails[s].points
+        assert pts[:, 1].max() <= top + 1e-9
+        assert pts[:, 1].min() >= bottom - 1e-9
+    assert left >= 1, "the premise: someone escapes the saddle's view"
+
+
+def test_trails_are_cut_at_the_box_and_marks_read_mid_row():
+    from scenes.frames import FrameReader
+    from scenes.manim.base import clip_segments
+    from scenes.manim.reader import ContinuousFrames
+
+    a = np.array([[0.0, 0.0, 0], [3.0, 3.0, 0], [0.0, 0.5, 0]])
+    b = np.array([[2.0, 0.0, 0], [4.0, 3.0, 0], [0.0, -2.0, 0]])
+    ca, cb, kept = clip_segments(a, b, (-1, 1, -1, 1))
+    assert kept.tolist() == [True, False, True]
+    assert np.allclose(ca, [[0, 0, 0], [0, 0.5, 0]])
+    assert np.allclose(cb, [[1, 0, 0], [0, -1, 0]])
+    # Between rows the head crosses the edge: the row it heads to says where.
+    path = np.array([[[0.0, 0.0]], [[0.5, 0.0]], [[1.5, 0.0]]])
+    frames = ContinuousFrames(
+        FrameReader.from_paths({"p": path}, np.arange(3), ((-1, 1), (-1, 1)))
+    )
+    assert np.isfinite(frames.shown(0, 1.4)).all()
+    points, steps = frames.left_view(0, 1.7)
+    assert np.isnan(frames.shown(0, 1.7)).all()
+    assert np.allclose(points, [[1.0, 0.0]])
+    assert steps.tolist() == [2]

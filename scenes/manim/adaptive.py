@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from manim import VGroup
+from manim import LEFT, UP, VGroup
 
 from scenes.manim.base import Ellipses, GlyphText, LiveText, TraceScene, fmt, math, text
 from scenes.manim.race import short_label
@@ -37,7 +37,7 @@ class AdaptiveStepSizes(TraceScene):
     def construct(self):
         self.paint_landscape()
         self.static(self.minima())
-        self.add(*[self.group(i) for i in range(len(self.race))])
+        self.add(self.particles())
         rules = [
             math(
                 "{{ A : acc }} <- A + g^2, "
@@ -59,7 +59,7 @@ class AdaptiveStepSizes(TraceScene):
         for i, (rule, label) in enumerate(zip(rules, self.race.labels, strict=True)):
             rows += [text(short_label(label), 17, series_style(i)["color"]), rule]
         live = [GlyphText("", 15) for _ in self.race]
-        self.panel(
+        panel = self.panel(
             text("Adaptive step sizes, per coordinate", 26),
             *rows,
             text("Adagrad's A starts at 0.1; Adam's ε̂ sits outside the root", 15),
@@ -83,7 +83,8 @@ class AdaptiveStepSizes(TraceScene):
                 f"{short_label(self.race[s].label).split()[0]} {fmt(g[0] / g[1])}"
             )
         end = LiveText("step size x / y at the end:\n" + "\n".join(ratio), 17)
-        end.pin([self.panel_left, -1.0, 0])
+        # Below the panel (a fixed height ran into its last line).
+        end.pin([self.panel_left, panel.get_bottom()[1] - 0.3, 0], UP + LEFT)
         self.static(end)
         self.hold(3.0)
 
@@ -100,7 +101,7 @@ class AdaptiveStepSizes(TraceScene):
                 at, _ = fr.glyph("step_size", s, t)
                 gl = self.reader.glyph("step_size", s, fr.row(t))
                 axes = np.where(gl.visible[:, None], np.abs(gl.vectors) * k, np.nan)
-                shape.place(plane.to_scene(at, 0.1), plane.vector(axes))
+                shape.place(plane.to_scene(self.in_view(at), None), plane.vector(axes))
                 v = gl.vectors[0]
                 live[s].set_text(
                     f"{short_label(self.race[s].label).split()[0]}: step size "

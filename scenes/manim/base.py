@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import cache, lru_cache
 from typing import Any, ClassVar
@@ -26,7 +27,7 @@ from manim import (
     VMobject,
 )
 
-from scenes.frames import FrameReader
+from scenes.frames import FrameReader, inside_view
 from scenes.manim.config import load_style, style_dict
 from scenes.manim.reader import ContinuousFrames, clock_rate, ease_progress
 from scenes.style import DIVERGED_MARKER, series_style
@@ -42,6 +43,9 @@ __all__ = [
     "Plane",
     "TraceScene",
     "Trails",
+    "clip_segments",
+    "edge_normals",
+    "short_label",
 ]
 
 STYLE = load_style()
@@ -68,8 +72,10 @@ class Plane:
         self.sx = width / (self.x1 - self.x0)
         self.sy = height / (self.y1 - self.y0)
 
-    def to_scene(self, xy: np.ndarray, margin: float = 0.0) -> np.ndarray:
-        """`(..., 2)` data -> `(..., 3)` scene, clamped `margin` units outside."""
+    def to_scene(self, xy: np.ndarray, margin: float | None = None) -> np.ndarray:
+        """`(..., 2)` data -> `(..., 3)` scene; with a `margin`, clamped to the box
+        grown by `margin` units (only for marks placed *at* an edge, never for
+        a particle: one outside the view is marked, not moved)."""
         xy = np.asarray(xy, dtype=float)
         out = np.zeros((*xy.shape[:-1], 3))
         out[..., 0] = self.center[0] + (xy[..., 0] - (self.x0 + self.x1) / 2) * self.sx
@@ -178,10 +184,21 @@ class Markers(VMobject):
         self.set_fill(color, opacity=1.0)
         self.set_stroke(INK, width=1.2)
 
-    def place(self, points: np.ndarray) -> Markers:
-        """Puts one marker at each `(N, 3)` scene point (NaN rows are hidden)."""
-        points = points[np.isfinite(points).all(axis=1)]
-        self.points = (self.template[None] + points[:, None]).reshape(-1, 3)
+    def place(self, points: np.ndarray, angles: np.ndarray | None = None) -> Markers:
+        """Puts one marker at each `(N, 3)` scene point (NaN rows are hidden),
+        turned by `(N,)` `angles` (radians, counter-clockwise) if given."""
+        ok = np.isfinite(points).all(axis=1)
+        points = points[ok]
+        shape = np.broadcast_to(self.template, (len(points), *self.template.shape))
+        if angles is not None:
+            c, s = np.cos(angles[ok]), np.sin(angles[ok])
+            x, y = self.template[None, :, 0], self.template[None, :, 1]
+            shape = np.stack(
+                [c[:, None] * x - s[:, None] * y, s[:, None] * x + c[:, None] * y],
+                axis=-1,
+            )
+            shape = np.concatenate([shape, np.zeros((*shape.shape[:2], 1))], -1)
+        self.points = (shape + points[:, None]).reshape(-1, 3)
         return self
 
 
@@ -193,31 +210,112 @@ class Trails(VMobject):
         self.set_stroke(color, width=width, opacity=0.95)
         self.set_fill(opacity=0)
 
-    def place(self, paths: np.ndarray) -> Trails:
+    def place(self, paths: np.ndarray, box=None) -> Trails:
         """`(P, n, 3)` scene points; segments touching a NaN are dropped.
 
         Points that stay within the same half pixel as the point before are
         dropped first (vectorised): a slow optimizer's hundreds of sub-pixel
         steps cost cairo a curve each and draw nothing.
-        """
-        from manim import config
 
-        P, n = paths.shape[:2]
-        half_px = 2 * config.pixel_height / config.frame_height
-        cell = np.round(paths[..., :2] * half_px)
-        keep = np.ones((P, n), bool)
-        with np.errstate(invalid="ignore"):
-            keep[:, 1:] = np.any(cell[:, 1:] != cell[:, :-1], axis=-1)
-        keep[:, -1] = True  # the head is always drawn where it is
-        owner = np.broadcast_to(np.arange(P)[:, None], (P, n))[keep]
-        pts = paths[keep]
-        a, b = pts[:-1], pts[1:]
-        ok = (owner[:-1] == owner[1:]) & np.isfinite(a).all(-1) & np.isfinite(b).all(-1)
-        a, b = a[ok], b[ok]
-        # Straight segments as cubic Beziers (a, a + d/3, a + 2d/3, b).
-        d = b - a
-        self.points = np.stack([a, a + d / 3, a + 2 * d / 3, b], axis=1).reshape(-1, 3)
+        Args:
+            box: `(left, right, bottom, top)`: segments are cut where they
+                leave it (a path that left the view ends on its edge, where
+                the off-view marker sits), segments wholly outside dropped.
+        """
+        points, _ = trail_segments(paths, box)
+        self.points = points
         return self
+
+
+def place_trails(trails: Sequence[Trails], paths: Sequence[np.ndarray], box=None):
+    """`Trails.place` of several trails at once: ONE numpy pass over all paths.
+
+    Args:
+        trails: the trails (one colour each).
+        paths: per trail `(P_k, n, 3)` scene points, the same `n` for all.
+        box: as in `Trails.place`.
+    """
+    sizes = np.array([len(p) for p in paths])
+    points, owner = trail_segments(np.concatenate(paths), box)
+    # Segments come out grouped by particle, so by trail: split at the bounds.
+    bounds = np.searchsorted(owner, np.cumsum(sizes)[:-1]) * 4
+    for trail, pts in zip(trails, np.split(points, bounds), strict=True):
+        trail.points = pts
+
+
+def trail_segments(paths: np.ndarray, box=None) -> tuple[np.ndarray, np.ndarray]:
+    """`(P, n, 3)` polylines -> `(4 M, 3)` Bezier points of M straight segments
+    and `(M,)` the particle each belongs to (see `Trails.place`)."""
+    from manim import config
+
+    P, n = paths.shape[:2]
+    half_px = 2 * config.pixel_height / config.frame_height
+    cell = np.round(paths[..., :2] * half_px)
+    keep = np.ones((P, n), bool)
+    with np.errstate(invalid="ignore"):
+        keep[:, 1:] = np.any(cell[:, 1:] != cell[:, :-1], axis=-1)
+    keep[:, -1] = True  # the head is always drawn where it is
+    owner = np.broadcast_to(np.arange(P)[:, None], (P, n))[keep]
+    pts = paths[keep]
+    a, b = pts[:-1], pts[1:]
+    ok = (owner[:-1] == owner[1:]) & np.isfinite(a).all(-1) & np.isfinite(b).all(-1)
+    a, b, owner = a[ok], b[ok], owner[:-1][ok]
+    if box is not None and len(a):
+        left, right, bottom, top = box
+        out = (
+            (np.minimum(a[:, 0], b[:, 0]) < left)
+            | (np.maximum(a[:, 0], b[:, 0]) > right)
+            | (np.minimum(a[:, 1], b[:, 1]) < bottom)
+            | (np.maximum(a[:, 1], b[:, 1]) > top)
+        )
+        if out.any():  # cut only the segments that reach outside
+            ca, cb, kept = clip_segments(a[out], b[out], box)
+            inner = ~out
+            a = np.concatenate([a[inner], ca])
+            b = np.concatenate([b[inner], cb])
+            owner = np.concatenate([owner[inner], owner[out][kept]])
+            order = np.argsort(owner, kind="stable")
+            a, b, owner = a[order], b[order], owner[order]
+    # Straight segments as cubic Beziers (a, a + d/3, a + 2d/3, b).
+    d = b - a
+    points = np.stack([a, a + d / 3, a + 2 * d / 3, b], axis=1).reshape(-1, 3)
+    return points, owner
+
+
+def clip_segments(a: np.ndarray, b: np.ndarray, box):
+    """`(N, 3)` segments cut to the box `(left, right, bottom, top)`
+    (Liang-Barsky, vectorised): `(a', b', kept)`, segments wholly outside
+    dropped (`kept`: `(N,)` bool)."""
+    left, right, bottom, top = box
+    d = b - a
+    p = np.stack([-d[:, 0], d[:, 0], -d[:, 1], d[:, 1]], axis=1)
+    q = np.stack([a[:, 0] - left, right - a[:, 0], a[:, 1] - bottom, top - a[:, 1]], 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = q / p
+    t0 = np.max(np.where(p < 0, r, 0.0), axis=1, initial=0.0)
+    t1 = np.min(np.where(p > 0, r, 1.0), axis=1, initial=1.0)
+    keep = (t0 <= t1) & ~((p == 0) & (q < 0)).any(axis=1)
+    a, d, t0, t1 = a[keep], d[keep], t0[keep, None], t1[keep, None]
+    return a + t0 * d, a + t1 * d, keep
+
+
+def edge_normals(points: np.ndarray, box) -> np.ndarray:
+    """`(N, 3)` outward unit normals of the box edge nearest each `(N, 3)` point."""
+    left, right, bottom, top = box
+    x, y = points[:, 0], points[:, 1]
+    nearest = np.argmin(np.stack([x - left, right - x, y - bottom, top - y], 1), 1)
+    normals = np.array([[-1.0, 0, 0], [1.0, 0, 0], [0, -1.0, 0], [0, 1.0, 0]])
+    return normals[nearest]
+
+
+def _overlap(a, b) -> bool:
+    """The bounding boxes of two mobjects intersect."""
+    return bool(
+        a.get_left()[0] < b.get_right()[0]
+        and b.get_left()[0] < a.get_right()[0]
+        and a.get_bottom()[1] < b.get_top()[1]
+        and b.get_bottom()[1] < a.get_top()[1]
+    )
 
 
 class Arrows(VGroup):
@@ -413,6 +511,27 @@ def fmt(x: float) -> str:
     return f"{x:.3g}" if 1e-3 <= abs(x) < 1e4 or x == 0 else f"{x:.2e}"
 
 
+def short_label(keras_text: str) -> str:
+    """Keras text as a legend label.
+
+    `SGD(learning_rate=0.001, momentum=0.9, nesterov=True)` ->
+    `SGD lr=0.001 μ=0.9 Nesterov`.
+    """
+    name, _, args = keras_text.partition("(")
+    words = [name]
+    for arg in filter(None, (a.strip() for a in args.rstrip(")").split(","))):
+        key, _, value = arg.partition("=")
+        key = key.strip()
+        if value.strip() == "True":
+            words.append(key.capitalize() if key == "nesterov" else key)
+            continue
+        key = {"learning_rate": "lr", "momentum": "μ", "weight_decay": "wd"}.get(
+            key, key
+        )
+        words.append(f"{key}={value.strip()}")
+    return re.sub(r"\s+", " ", " ".join(words))
+
+
 # -- the base scene ----------------------------------------------------------------
 
 
@@ -515,10 +634,15 @@ class TraceScene(Scene):
     #: Pace of the motion: FrameClock's `"ease"` or `"uniform"`.
     easing: ClassVar[str] = "ease"
 
+    def read(self) -> FrameReader:
+        """The frame reader every frame is drawn from: of `simulate()`'s race
+        (kept as `self.race`) by default."""
+        self.race = self.simulate()
+        return FrameReader(self.race, glyphs=self.glyphs, max_particles=1000)
+
     def setup(self):
         self._apply_cfg_background()
-        self.race = self.simulate()
-        self.reader = FrameReader(self.race, glyphs=self.glyphs, max_particles=1000)
+        self.reader = self.read()
         self.frames = ContinuousFrames(self.reader)
         self.rows = self.reader.n_rows
         self.progress = ease_progress(self.reader, self.easing)
@@ -547,7 +671,7 @@ class TraceScene(Scene):
             self.camera.reset()
 
     #: Trail rows older than this many rows are painted into the background.
-    BAKE_ROWS: ClassVar[int] = 8
+    BAKE_ROWS: ClassVar[int] = 16
 
     def bake(self, mob: VMobject) -> None:
         """Paints `mob` once into the frame every later frame starts from.
@@ -588,7 +712,7 @@ class TraceScene(Scene):
         w, h = round((r - l) * ppu), round((t - b) * ppu)
         k = STYLE.landscape_oversample
         big = landscape_image(
-            self.race.surface, self.race.surface.view, (int(w * k), int(h * k))
+            self.reader.surface, self.reader.view, (int(w * k), int(h * k))
         )
         img = np.asarray(Image.fromarray(big).resize((w, h), Image.Resampling.LANCZOS))
         background = cam.background.copy()
@@ -602,7 +726,7 @@ class TraceScene(Scene):
 
     def minima(self) -> VGroup:
         """White stars with black edges at the surface's known minima (in view)."""
-        mins = [m.xy for m in self.race.surface.minima]
+        mins = [m.xy for m in self.reader.surface.minima]
         star = Markers("*", "#FFFFFF", STYLE.marker_radius * 1.4)
         pts = self.plane.to_scene(np.array(mins).reshape(-1, 2), margin=None)
         l, r, b, t = self.plane.edges
@@ -611,76 +735,159 @@ class TraceScene(Scene):
         )
         return star.place(pts[inside])
 
-    def group(
-        self, index: int, *, trails: bool = True, style: int | None = None
+    def particles(
+        self,
+        indices: Sequence[int] | None = None,
+        *,
+        trails: bool = True,
+        styles: Sequence[int | None] | None = None,
     ) -> VGroup:
-        """Markers (+ trails, + divergence marks) of trace `index`, with ONE updater.
+        """Markers, trails and marks of traces `indices` (default all): ONE updater.
 
-        The divergence mark is an X where the particle was last seen, with the
-        step beside it; it appears on the row the particle leaves.
+        Cairo draws one colour per VMobject, so each trace has one trail and
+        one marker VMobject (all its particles as subpaths); all divergence
+        crosses are one more. Everything is read from the frame reader:
+
+        - a particle outside the view is not drawn at the edge: its trail is
+          cut where it left, and a triangle of its colour points out of the
+          view there, labelled "left the view at step N";
+        - a diverged particle is an X where it was last seen in the view,
+          labelled with the step and the reason.
+
+        At most `NOTES` labels at a time (the earliest); the marks themselves
+        are always drawn. The layer's parts are its attributes `trails`,
+        `dots`, `offs` (lists per trace), `crosses` and `notes`.
         """
-        fr = self.frames
-        se = self.reader.series[index]
-        st = series_style(se.index if style is None else style)
-        plane = self.plane
-        trail = Trails(st["color"], STYLE.trail_width) if trails else VMobject()
-        dots = Markers(st["marker"], st["color"], STYLE.marker_radius)
-        crosses = Markers("X", DIVERGED_MARKER["c"], STYLE.marker_radius * 1.3)
+        fr, reader, plane = self.frames, self.reader, self.plane
+        indices = list(range(len(reader.series))) if indices is None else list(indices)
+        styles = [None] * len(indices) if styles is None else list(styles)
+        sts = [
+            series_style(reader.series[i].index if st is None else st)
+            for i, st in zip(indices, styles, strict=True)
+        ]
+        box, view = plane.edges, reader.view
+        width, radius = STYLE.trail_width, STYLE.marker_radius
+        lines = [Trails(st["color"], width) for st in sts]
+        dots = [Markers(st["marker"], st["color"], radius) for st in sts]
+        offs = [Markers("^", st["color"], radius * 1.25) for st in sts]
+        crosses = Markers("X", DIVERGED_MARKER["c"], radius * 1.3)
         notes = VGroup()
-        exits = plane.to_scene(se.exit_xy, margin=-0.25)
-        steps = se.diverged_step
-        group = VGroup(trail, dots, crosses, notes)
-        shown = {"notes": -1}
+        layer = VGroup(*lines, *dots, *offs, crosses, notes)
+        layer.trails, layer.dots, layer.offs = lines, dots, offs
+        layer.crosses, layer.notes = crosses, notes
+        # Diverged: the X at the reader's exit point, pulled inside the box.
+        exits = [
+            plane.to_scene(reader.series[i].exit_xy, margin=-0.25) for i in indices
+        ]
+        settled = [Trails(st["color"], width) for st in sts]
+        state = {"baked": 0, "notes": None}
 
-        baked = {"row": 0}
-        (x0, x1), (y0, y1) = self.reader.view
-        pad = 0.01 * max(x1 - x0, y1 - y0)
-
-        def in_view(path: np.ndarray) -> np.ndarray:
-            """`(n, P, 2)` with points NaN whose neighbours are all off the view:
-            a path that left runs to the edge, not along it."""
-            x, y = path[..., 0], path[..., 1]
-            inside = (
-                (x >= x0 - pad) & (x <= x1 + pad) & (y >= y0 - pad) & (y <= y1 + pad)
-            )
-            near = inside.copy()
-            near[1:] |= inside[:-1]
-            near[:-1] |= inside[1:]
-            return np.where(near[..., None], path, np.nan)
+        def scene_paths(path: np.ndarray) -> np.ndarray:
+            return plane.to_scene(np.swapaxes(path, 0, 1), None)
 
         def update(g):
             t = self.tracker.get_value()
+            row = fr.row(t)
+            heads = [fr.at(i, t) for i in indices]
             if trails:
-                path = fr.trail(index, t)  # rows 0..row(t), then the head
-                row = fr.row(t)
-                if row - baked["row"] >= self.BAKE_ROWS:
-                    done = path[baked["row"] : row + 1]
-                    settled = Trails(st["color"], STYLE.trail_width)
-                    done = np.swapaxes(in_view(done), 0, 1)
-                    self.bake(settled.place(plane.to_scene(done, 0.1)))
-                    baked["row"] = row
-                live = path[baked["row"] :]
-                trail.place(plane.to_scene(np.swapaxes(in_view(live), 0, 1), 0.1))
-            dots.place(plane.to_scene(fr.at(index, t), margin=0.1))
-            gone = fr.gone(index, t)
-            crosses.place(np.where(gone[:, None], exits, np.nan))
-            # Step labels for (a few) diverged particles, built only on change.
-            n = int(gone.sum())
-            if n != shown["notes"]:
-                shown["notes"] = n
-                notes.remove(*notes.submobjects)
-                for p in np.flatnonzero(gone)[:3]:
-                    lab = text(f"left at step {steps[p]}", 16, DIVERGED_MARKER["c"])
-                    lab.add_background_rectangle(
-                        color="#FFFFFF", opacity=0.85, buff=0.04
+                start = state["baked"]
+                if row - start >= self.BAKE_ROWS:
+                    done = [reader.trail(i, row, row + 1 - start) for i in indices]
+                    place_trails(settled, [scene_paths(d) for d in done], box)
+                    for mob in settled:
+                        self.bake(mob)
+                    state["baked"] = start = row
+                live = [
+                    scene_paths(fr.trail(i, t, start, head))
+                    for i, head in zip(indices, heads, strict=True)
+                ]
+                place_trails(lines, live, box)
+            marks = []  # (kind order, step, trace slot, particle)
+            gone_at = []
+            for k, i in enumerate(indices):
+                head = heads[k]
+                inside = inside_view(head, view)
+                dots[k].place(plane.to_scene(head[inside], None))
+                out = np.flatnonzero(np.isfinite(head).all(-1) & ~inside)
+                if out.size:
+                    left, steps = fr.left_view(i, t, head)
+                    at = plane.to_scene(left[out], None)
+                    normal = edge_normals(at, box)
+                    offs[k].place(
+                        at - normal * radius * 1.4,
+                        np.arctan2(normal[:, 1], normal[:, 0]) - np.pi / 2,
                     )
-                    lab.next_to(exits[p], DOWN if exits[p][1] > 0 else UP, buff=0.12)
-                    notes.add(lab)
+                    marks += [
+                        (1, int(steps[p]), k, int(p), at[j]) for j, p in enumerate(out)
+                    ]
+                else:
+                    offs[k].points = np.zeros((0, 3))
+                gone = np.flatnonzero(fr.gone(i, t))
+                gone_at.append(exits[k][gone])
+                se = reader.series[i]
+                marks += [
+                    (0, int(se.diverged_step[p]), k, int(p), exits[k][p]) for p in gone
+                ]
+            crosses.place(np.concatenate(gone_at))
+            shown = sorted(marks, key=lambda m: m[:4])[: self.NOTES]
+            key = [m[:4] for m in shown]
+            if key != state["notes"]:
+                state["notes"] = key
+                self._label_marks(notes, shown, indices)
 
-        group.add_updater(update)
-        update(group)
-        self.groups.append(group)
-        return group
+        layer.add_updater(update)
+        update(layer)
+        self.groups.append(layer)
+        return layer
+
+    #: Labels of divergence / off-view marks shown at a time (per layer).
+    NOTES: ClassVar[int] = 3
+
+    def _label_marks(self, notes: VGroup, marks: list, indices: list[int]) -> None:
+        """Rebuilds the labels of `marks` `(kind, step, slot, particle, point)`:
+        next to the mark, towards the inside, kept in the box, not overlapping."""
+        notes.remove(*notes.submobjects)
+        l, r, b, t = self.plane.edges
+        for kind, step, k, p, at in marks:
+            se = self.reader.series[indices[k]]
+            name = short_label(se.label)
+            if kind == 0:
+                reason = se.diverged_reason[p]
+                reason = reason.replace("nonfinite_", "non-finite ").replace("_", " ")
+                lab = text(
+                    f"{name} diverged at step {step}: {reason}",
+                    15,
+                    DIVERGED_MARKER["c"],
+                )
+            else:
+                lab = text(f"{name} left the view at step {step}", 15)
+            lab.add_background_rectangle(color="#FFFFFF", opacity=0.85, buff=0.04)
+            normal = edge_normals(at[None], (l, r, b, t))[0]
+            lab.next_to(at, -normal if normal.any() else DOWN, buff=0.2)
+            # Stack towards the inside instead of overlapping an earlier label.
+            away = -normal if normal[1] else (DOWN if at[1] > (b + t) / 2 else UP)
+            for other in notes.submobjects:
+                if _overlap(lab, other):
+                    lab.next_to(other, away, buff=0.05)
+            dx = max(0.0, l + 0.05 - lab.get_left()[0]) - max(
+                0.0, lab.get_right()[0] - (r - 0.05)
+            )
+            dy = max(0.0, b + 0.05 - lab.get_bottom()[1]) - max(
+                0.0, lab.get_top()[1] - (t - 0.05)
+            )
+            lab.shift([dx, dy, 0])
+            notes.add(lab)
+
+    def group(
+        self, index: int, *, trails: bool = True, style: int | None = None
+    ) -> VGroup:
+        """`particles([index])`: one trace's layer (its own style if `style`)."""
+        return self.particles([index], trails=trails, styles=[style])
+
+    def in_view(self, xy: np.ndarray) -> np.ndarray:
+        """`(..., 2)` data points, NaN where outside the view (never clamped
+        to its edge: a point that left is marked, see `particles`)."""
+        return np.where(inside_view(xy, self.reader.view)[..., None], xy, np.nan)
 
     def legend(self, entries: Sequence[tuple[int, str]], size: float = 17) -> VGroup:
         """Marker + label rows for `(style index, label)` pairs."""

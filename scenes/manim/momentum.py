@@ -35,7 +35,7 @@ class MomentumScene(TraceScene):
     def construct(self):
         self.paint_landscape()
         self.static(self.minima())
-        self.add(*[self.group(i) for i in range(2)])
+        self.add(self.particles())
         eq = math(
             "{{ m : mnew }} <- {{ mu m : vel }} {{ - eta g : grad }}, "
             "quad w <- w + {{ m : step }}",
@@ -109,7 +109,7 @@ class MomentumScene(TraceScene):
                 else np.zeros_like(m_new.vectors)
             )
             hide = ~m_new.visible[:, None]
-            at = plane.to_scene(np.where(hide, np.nan, fr.at(s, t)), 0.1)
+            at = plane.to_scene(np.where(hide, np.nan, fr.shown(s, t)), None)
             a = plane.vector(mu * m_old * k)
             b = plane.vector((m_new.vectors - mu * m_old) * k)
             carried.place(at, a)

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 from manim import LEFT, VGroup
 
+from scenes.frames import FrameReader
 from scenes.manim.base import (
     INK,
     LiveText,
@@ -20,7 +21,6 @@ from scenes.manim.base import (
     text,
 )
 from scenes.style import series_style
-from simulator.trace import Race, Trace
 
 __all__ = ["GridSurface", "MoonsPlane"]
 
@@ -63,25 +63,6 @@ class GridSurface:
         return {"name": self.name, "grid": list(self.loss.shape)}
 
 
-def _trace(coords, loss, label, surface, metadata) -> Trace:
-    rows = len(coords)
-    return Trace(
-        steps_recorded=np.arange(rows),
-        positions=coords[:, None, :],
-        loss=loss[:, None],
-        gradient=None,
-        internals={},
-        diverged=np.zeros(1, bool),
-        diverged_step=np.full(1, -1),
-        diverged_reason=np.array([""]),
-        converged_step=np.full(1, -1),
-        converged_to=np.full(1, -1),
-        surface=surface,
-        label=label,
-        metadata=metadata,
-    )
-
-
 class MoonsPlane(TraceScene):
     """Ten Keras configurations training the moons MLP, seen on one PCA plane.
 
@@ -100,7 +81,9 @@ class MoonsPlane(TraceScene):
     easing = "uniform"
     PARAMETERS = ("epochs", "seed", "inset", "seconds")
 
-    def simulate(self) -> Race:
+    def read(self) -> FrameReader:
+        """Trains the ten configurations and reads their projections on the PCA
+        plane through `FrameReader.from_paths` (one row per epoch)."""
         from simulator import moons
 
         configs = moons.ARTICLE_CONFIGS
@@ -112,6 +95,7 @@ class MoonsPlane(TraceScene):
         many = moons.fit_many(
             [c.text for c in configs], [self.seed], self.epochs, labels=labels
         )
+        self.labels = labels
         self.histories = [many.history(label, 0) for label in labels]
         self.moons_plane = moons.pca_plane(list(self.histories), center="mean")
         self.projections = [self.moons_plane.project(h) for h in self.histories]
@@ -126,19 +110,26 @@ class MoonsPlane(TraceScene):
         )
         window = ((lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1]))
         grid = self.moons_plane.loss_grid(61, window)
-        surface = GridSurface(grid.alpha, grid.beta, grid.loss)
-        meta = {"epochs": self.epochs, "seed": self.seed, **many.metadata}
-        traces = [
-            _trace(p.coords, p.slice_loss, label, surface, meta)
-            for p, label in zip(self.projections, labels, strict=True)
-        ]
-        return Race(traces=traces, metadata=meta)
+        rows = len(self.projections[0].coords)
+        return FrameReader.from_paths(
+            {
+                label: p.coords[:, None, :]
+                for label, p in zip(labels, self.projections, strict=True)
+            },
+            np.arange(rows),
+            window,
+            loss={
+                label: p.slice_loss[:, None]
+                for label, p in zip(labels, self.projections, strict=True)
+            },
+            surface=GridSurface(grid.alpha, grid.beta, grid.loss),
+        )
 
     def construct(self):
         self.paint_landscape()
-        self.add(*[self.group(i) for i in range(len(self.race))])
+        self.add(self.particles())
         evr = self.moons_plane.explained_variance_ratio
-        legend = self.legend([(i, t.label) for i, t in enumerate(self.race)], 14)
+        legend = self.legend(list(enumerate(self.labels)), 14)
         self.panel(
             text("Moons MLP: ten optimizers on one PCA plane", 24),
             math("w(a, b) = overline(w) + a thin d_1 + b thin d_2", 22),
@@ -169,7 +160,7 @@ class MoonsPlane(TraceScene):
         median = fmt(float(np.median(off / span)) * 100)
         caption.set_text(
             f"Off the plane at the end: {median}% of the distance travelled\n"
-            f"(median; worst {self.race[worst].label} "
+            f"(median; worst {self.labels[worst]} "
             f"{fmt(float(off[worst] / span[worst]) * 100)}%).\n"
             f"Loss shown on the plane vs true loss: up to {fmt(float(gap.max()))} "
             f"apart (true final losses {fmt(min(true_end))}–{fmt(max(true_end))})."
@@ -195,7 +186,7 @@ class MoonsPlane(TraceScene):
 
         from simulator import moons
 
-        s = self.race.labels.index(self.inset)
+        s = self.labels.index(self.inset)
         view = ((-1.5, 2.5), (-1.0, 1.5))
         box = Plane(view, (4.9, -2.45, 0), 3.6, 2.25)
         xx, yy, prob = moons.decision_boundary(self.histories[s].weights, 80, view)

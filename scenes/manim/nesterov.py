@@ -134,14 +134,18 @@ class NesterovLookahead(TraceScene):
             w = fr.at(0, t)
             th = theta_at(t)
             path = np.concatenate([self.theta[: min(int(t), last) + 1], th[None]])
-            theta_trail.place(plane.to_scene(np.swapaxes(path, 0, 1), 0.1))
-            w_trail.place(plane.to_scene(np.swapaxes(fr.trail(0, t), 0, 1), 0.1))
-            theta_dot.place(plane.to_scene(th, 0.1))
-            ghost.place(plane.to_scene(w, 0.1))
+            box = plane.edges
+            theta_trail.place(plane.to_scene(np.swapaxes(path, 0, 1), None), box)
+            w_trail.place(plane.to_scene(np.swapaxes(fr.trail(0, t), 0, 1), None), box)
+            # Outside the view nothing is drawn at the edge (the view holds
+            # the run; `particles` would mark a leaving particle).
+            th, w = self.in_view(th), self.in_view(w)
+            theta_dot.place(plane.to_scene(th, None))
+            ghost.place(plane.to_scene(w, None))
             gl = r.glyph("gradient", 0, fr.row(t))
             vec = np.where(gl.visible[:, None], gl.vectors * k, np.nan)
-            grad.place(plane.to_scene(w, 0.1), plane.vector(vec))
-            shift.place(plane.to_scene(th, 0.1), plane.vector(w - th))
+            grad.place(plane.to_scene(w, None), plane.vector(vec))
+            shift.place(plane.to_scene(th, None), plane.vector(w - th))
 
         group.add_updater(update)
         update(group)

@@ -2,39 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from typing import ClassVar
 
 import numpy as np
 from manim import DOWN, LEFT, FadeIn, RoundedRectangle, VGroup
 
 from scenes.gallery import ARTICLE_RACES, article_optimizers
-from scenes.manim.base import INK, TraceScene, fmt, math, text
+from scenes.manim.base import INK, TraceScene, fmt, math, short_label, text
 
 __all__ = ["OptimizerRace", "SwarmScene", "first_below", "short_label"]
 
 _ROSEN = ARTICLE_RACES[0]
-
-
-def short_label(keras_text: str) -> str:
-    """Keras text as a legend label.
-
-    `SGD(learning_rate=0.001, momentum=0.9, nesterov=True)` ->
-    `SGD lr=0.001 μ=0.9 Nesterov`.
-    """
-    name, _, args = keras_text.partition("(")
-    words = [name]
-    for arg in filter(None, (a.strip() for a in args.rstrip(")").split(","))):
-        key, _, value = arg.partition("=")
-        key = key.strip()
-        if value.strip() == "True":
-            words.append(key.capitalize() if key == "nesterov" else key)
-            continue
-        key = {"learning_rate": "lr", "momentum": "μ", "weight_decay": "wd"}.get(
-            key, key
-        )
-        words.append(f"{key}={value.strip()}")
-    return re.sub(r"\s+", " ", " ".join(words))
 
 
 def first_below(trace, target: float) -> int:
@@ -68,8 +46,7 @@ class OptimizerRace(TraceScene):
         counter = self.step_counter(legend.get_corner(DOWN + LEFT) + DOWN * 0.4)
         self.paint_landscape()
         self.static(self.minima())
-        groups = [self.group(i) for i in range(n)]
-        self.add(*groups)
+        self.add(self.particles())
         self.add(counter)
         self.hold(1.0)  # a beat to read the panel
         # Beats: the first to reach the target, and each divergence.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scenes.frames import FrameClock, FrameReader
+from scenes.frames import FrameClock, FrameReader, inside_view
 
 __all__ = ["ContinuousFrames", "clock_rate", "ease_progress"]
 
@@ -43,9 +43,43 @@ class ContinuousFrames:
         # The step into divergence is not drawn as motion: the particle is gone.
         return np.where(np.isfinite(b), a + f * (b - a), a if f < 1 else np.nan)
 
-    def trail(self, s: int, t: float) -> np.ndarray:
-        """`(n, P, 2)` the path up to `t` (the head interpolated)."""
-        return np.concatenate([self.reader.trail(s, self.row(t)), self.at(s, t)[None]])
+    def trail(
+        self, s: int, t: float, start: int = 0, head: np.ndarray | None = None
+    ) -> np.ndarray:
+        """`(n, P, 2)` the path from row `start` up to `t` (the head interpolated;
+        `head`: `at(s, t)` if the caller has it already)."""
+        row = self.row(t)
+        rows = self.reader.trail(s, row, row + 1 - min(start, row))
+        return np.concatenate([rows, (self.at(s, t) if head is None else head)[None]])
+
+    def shown(self, s: int, t: float) -> np.ndarray:
+        """`(P, 2)` positions of the particles inside the view at `t` (NaN for the
+        ones gone or outside: those are markers, see `left_view`)."""
+        head = self.at(s, t)
+        return np.where(inside_view(head, self.reader.view)[:, None], head, np.nan)
+
+    def left_view(
+        self, s: int, t: float, head: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`FrameReader.left_view` at `t`: `(P, 2)` where each live particle
+        outside the view at `t` left it, `(P,)` the step (NaN / -1 otherwise).
+
+        Between two rows the head may cross the edge: then the row it is heading
+        to says where and when.
+        """
+        head = self.at(s, t) if head is None else head
+        out = np.isfinite(head).all(-1) & ~inside_view(head, self.reader.view)
+        points = np.full_like(head, np.nan)
+        steps = np.full(len(head), -1)
+        if out.any():
+            i, _ = self._split(t)
+            now_pts, now_steps = self.reader.left_view(s, i)
+            nxt_pts, nxt_steps = self.reader.left_view(s, min(i + 1, self.rows - 1))
+            use_now = np.isfinite(now_pts).all(-1)
+            points = np.where(use_now[:, None], now_pts, nxt_pts)
+            steps = np.where(use_now, now_steps, nxt_steps)
+            points[~out], steps[~out] = np.nan, -1
+        return points, steps
 
     def gone(self, s: int, t: float) -> np.ndarray:
         """`(P,)` bool: shown as diverged at `t`."""

@@ -35,7 +35,7 @@ class SaddleEscape(TraceScene):
     def construct(self):
         self.paint_landscape()
         self.static(self.minima())
-        self.add(*[self.group(i) for i in range(len(self.race))])
+        self.add(self.particles())
         surface = math("f(x, y) = x^2 - y^2, quad {{ g = (2x, -2y) : grad }}", 26)
         self.panel(
             text("Escaping a saddle", 26),
