@@ -173,12 +173,12 @@ def _texts(scene) -> str:
     """Every string on screen at the end: Texts as typed, LiveTexts' last value."""
     from manim import Text
 
-    from scenes.manim.base import LiveText
+    from scenes.manim.base import GlyphText, LiveText
 
     out = []
     for top in scene.mobjects:
         for m in top.get_family():
-            if isinstance(m, LiveText):
+            if isinstance(m, (LiveText, GlyphText)):
                 out.append(m.text)
             elif isinstance(m, Text):  # (a LiveText child keeps its first text)
                 out.append(m.original_text)
@@ -364,11 +364,18 @@ def test_a_particle_leaving_the_view_is_marked_where_it_left(tmp_path_factory):
         centre = (tri.min(0) + tri.max(0)) / 2
         assert abs(centre[0] - at[0]) < 0.03
         assert 0 < abs(centre[1] - at[1]) < 0.3  # just inside the edge
-        # The trail is cut at the edge, not drawn beyond it.
-        _l, _r, bottom, top = scene.plane.edges
-        pts = layer.trails[s].points
+        # The trail (baked into the background as it settles) is cut at the
+        # crossing, not drawn beyond it: what the layer strokes for the path.
+        from scenes.manim.base import trail_segments
+
+        full = scene.reader.trail(s, scene.rows - 1)
+        pts, _ = trail_segments(
+            scene.plane.to_scene(np.swapaxes(full, 0, 1)), scene.plane.edges
+        )
+        _, _, bottom, top = scene.plane.edges
         assert pts[:, 1].max() <= top + 1e-9
         assert pts[:, 1].min() >= bottom - 1e-9
+        assert np.allclose(pts[-1, :2], at[:2])
     assert left >= 1, "the premise: someone escapes the saddle's view"
 
 

@@ -13,6 +13,7 @@ from manim import (
     LEFT,
     RIGHT,
     UP,
+    BackgroundRectangle,
     Circle,
     MathTypst,
     Polygon,
@@ -268,14 +269,14 @@ def trail_segments(paths: np.ndarray, box=None) -> tuple[np.ndarray, np.ndarray]
             | (np.minimum(a[:, 1], b[:, 1]) < bottom)
             | (np.maximum(a[:, 1], b[:, 1]) > top)
         )
-        if out.any():  # cut only the segments that reach outside
+        if out.any():  # cut only the segments that reach outside, in place
             ca, cb, kept = clip_segments(a[out], b[out], box)
-            inner = ~out
-            a = np.concatenate([a[inner], ca])
-            b = np.concatenate([b[inner], cb])
-            owner = np.concatenate([owner[inner], owner[out][kept]])
-            order = np.argsort(owner, kind="stable")
-            a, b, owner = a[order], b[order], owner[order]
+            idx = np.flatnonzero(out)
+            a, b = a.copy(), b.copy()
+            a[idx[kept]], b[idx[kept]] = ca, cb
+            keep = np.ones(len(a), bool)
+            keep[idx[~kept]] = False
+            a, b, owner = a[keep], b[keep], owner[keep]
     # Straight segments as cubic Beziers (a, a + d/3, a + 2d/3, b).
     d = b - a
     points = np.stack([a, a + d / 3, a + 2 * d / 3, b], axis=1).reshape(-1, 3)
@@ -755,8 +756,11 @@ class TraceScene(Scene):
           labelled with the step and the reason.
 
         At most `NOTES` labels at a time (the earliest); the marks themselves
-        are always drawn. The layer's parts are its attributes `trails`,
-        `dots`, `offs` (lists per trace), `crosses` and `notes`.
+        are always drawn. Labels are `GlyphText` (one VMobject each, built
+        from numpy): a Pango `Text` is a VMobject per letter, redrawn every
+        frame above the moving layer, and 90 ms to build. The layer's parts
+        are its attributes `trails`, `dots`, `offs` (lists per trace),
+        `crosses` and `notes`.
         """
         fr, reader, plane = self.frames, self.reader, self.plane
         indices = list(range(len(reader.series))) if indices is None else list(indices)
@@ -854,14 +858,17 @@ class TraceScene(Scene):
             if kind == 0:
                 reason = se.diverged_reason[p]
                 reason = reason.replace("nonfinite_", "non-finite ").replace("_", " ")
-                lab = text(
+                lab = GlyphText(
                     f"{name} diverged at step {step}: {reason}",
-                    15,
+                    14,
                     DIVERGED_MARKER["c"],
                 )
             else:
-                lab = text(f"{name} left the view at step {step}", 15)
-            lab.add_background_rectangle(color="#FFFFFF", opacity=0.85, buff=0.04)
+                lab = GlyphText(f"{name} left the view at step {step}", 14)
+            # The glyphs are the GlyphText's own points: a background added as
+            # its submobject would be drawn over them.
+            back = BackgroundRectangle(lab, color="#FFFFFF", fill_opacity=0.85)
+            lab = VGroup(back.stretch_to_fit_width(lab.width + 0.08), lab)
             normal = edge_normals(at[None], (l, r, b, t))[0]
             lab.next_to(at, -normal if normal.any() else DOWN, buff=0.2)
             # Stack towards the inside instead of overlapping an earlier label.
