@@ -220,8 +220,9 @@ class Trails(VMobject):
 
         Args:
             box: `(left, right, bottom, top)`: segments are cut where they
-                leave it (a path that left the view ends on its edge, where
-                the off-view marker sits), segments wholly outside dropped.
+                leave or re-enter it (a path that left the view ends on its
+                edge, where the off-view marker sits); segments with both ends
+                outside are dropped.
         """
         points, _ = trail_segments(paths, box)
         self.points = points
@@ -263,13 +264,19 @@ def trail_segments(paths: np.ndarray, box=None) -> tuple[np.ndarray, np.ndarray]
     a, b, owner = a[ok], b[ok], owner[:-1][ok]
     if box is not None and len(a):
         left, right, bottom, top = box
-        out = (
-            (np.minimum(a[:, 0], b[:, 0]) < left)
-            | (np.maximum(a[:, 0], b[:, 0]) > right)
-            | (np.minimum(a[:, 1], b[:, 1]) < bottom)
-            | (np.maximum(a[:, 1], b[:, 1]) > top)
-        )
-        if out.any():  # cut only the segments that reach outside, in place
+
+        def outside(q):
+            x, y = q[:, 0], q[:, 1]
+            return (x < left) | (x > right) | (y < bottom) | (y > top)
+
+        a_out, b_out = outside(a), outside(b)
+        # Both ends outside: the particle is away (marked where it left); the
+        # straight line between two far points (possibly pulled in by
+        # `frames.drawable`) is no path through the view.
+        away = a_out & b_out
+        a, b, owner = a[~away], b[~away], owner[~away]
+        out = (a_out | b_out)[~away]
+        if out.any():  # cut the segments that leave or re-enter, in place
             ca, cb, kept = clip_segments(a[out], b[out], box)
             idx = np.flatnonzero(out)
             a, b = a.copy(), b.copy()
