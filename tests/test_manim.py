@@ -400,3 +400,31 @@ def test_trails_are_cut_at_the_box_and_marks_read_mid_row():
     assert np.isnan(frames.shown(0, 1.7)).all()
     assert np.allclose(points, [[1.0, 0.0]])
     assert steps.tolist() == [2]
+
+
+def test_joined_reads_are_the_readers_per_series():
+    from scenes.frames import FrameReader
+    from scenes.manim.reader import ContinuousFrames
+    from simulator import simulate
+
+    race = simulate(
+        "rosenbrock",
+        ["SGD(learning_rate=0.008)", "Adam(learning_rate=0.1)"],
+        [(-1.2, 1.0), (0.5, 2.0)],
+        30,
+    )
+    assert race[0].diverged.any()  # the premise: a divergence row to respect
+    frames = ContinuousFrames(FrameReader(race))
+    both = [0, 1]
+    for t in (0.0, 3.4, 6.999, 7.5, 12.25, 30.0):
+        head = frames.at_many(both, t)
+        np.testing.assert_array_equal(
+            head, np.concatenate([frames.at(s, t) for s in both])
+        )
+        for start in (0, frames.row(t) // 2):
+            joined = frames.trail_many(both, t, start, head)
+            per = [frames.trail(s, t, start) for s in both]
+            np.testing.assert_array_equal(joined, np.concatenate(per, axis=1))
+            assert [p.shape for p in frames.split(both, joined, 1)] == [
+                p.shape for p in per
+            ]

@@ -799,29 +799,29 @@ class TraceScene(Scene):
         def update(g):
             t = self.tracker.get_value()
             row = fr.row(t)
-            heads = [fr.at(i, t) for i in indices]
+            # All traces in one numpy pass, cut back per trace (per colour).
+            head = fr.at_many(indices, t)
             if trails:
                 start = state["baked"]
                 if row - start >= self.BAKE_ROWS:
-                    done = [reader.trail(i, row, row + 1 - start) for i in indices]
-                    place_trails(settled, [scene_paths(d) for d in done], box)
+                    done = fr.trail_many(indices, row, start, head)[:-1]
+                    place_trails(settled, fr.split(indices, scene_paths(done)), box)
                     for mob in settled:
                         self.bake(mob)
                     state["baked"] = start = row
-                live = [
-                    scene_paths(fr.trail(i, t, start, head))
-                    for i, head in zip(indices, heads, strict=True)
-                ]
-                place_trails(lines, live, box)
-            marks = []  # (kind order, step, trace slot, particle)
+                live = scene_paths(fr.trail_many(indices, t, start, head))
+                place_trails(lines, fr.split(indices, live), box)
+            inside = inside_view(head, view)
+            away = np.isfinite(head).all(-1) & ~inside
+            shown = fr.split(indices, np.where(inside[:, None], head, np.nan))
+            away = fr.split(indices, away)
+            marks = []  # (kind order, step, trace slot, particle, scene point)
             gone_at = []
             for k, i in enumerate(indices):
-                head = heads[k]
-                inside = inside_view(head, view)
-                dots[k].place(plane.to_scene(head[inside], None))
-                out = np.flatnonzero(np.isfinite(head).all(-1) & ~inside)
+                dots[k].place(plane.to_scene(shown[k], None))
+                out = np.flatnonzero(away[k])
                 if out.size:
-                    left, steps = fr.left_view(i, t, head)
+                    left, steps = fr.left_view(i, t)
                     at = plane.to_scene(left[out], None)
                     normal = edge_normals(at, box)
                     offs[k].place(
@@ -831,15 +831,17 @@ class TraceScene(Scene):
                     marks += [
                         (1, int(steps[p]), k, int(p), at[j]) for j, p in enumerate(out)
                     ]
-                else:
+                elif len(offs[k].points):
                     offs[k].points = np.zeros((0, 3))
                 gone = np.flatnonzero(fr.gone(i, t))
-                gone_at.append(exits[k][gone])
-                se = reader.series[i]
-                marks += [
-                    (0, int(se.diverged_step[p]), k, int(p), exits[k][p]) for p in gone
-                ]
-            crosses.place(np.concatenate(gone_at))
+                if gone.size:
+                    gone_at.append(exits[k][gone])
+                    se = reader.series[i]
+                    marks += [
+                        (0, int(se.diverged_step[p]), k, int(p), exits[k][p])
+                        for p in gone
+                    ]
+            crosses.place(np.concatenate(gone_at) if gone_at else np.zeros((0, 3)))
             shown = sorted(marks, key=lambda m: m[:4])[: self.NOTES]
             key = [m[:4] for m in shown]
             if key != state["notes"]:

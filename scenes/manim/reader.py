@@ -23,6 +23,44 @@ class ContinuousFrames:
     def __init__(self, reader: FrameReader):
         self.reader = reader
         self.rows = reader.n_rows
+        self._stacks: dict[tuple[int, ...], tuple] = {}
+
+    def _stacked(self, indices) -> tuple:
+        """The reader's arrays of several series, joined along particles."""
+        key = tuple(indices)
+        if key not in self._stacks:
+            ses = [self.reader.series[i] for i in key]
+            self._stacks[key] = (
+                np.concatenate([se.positions for se in ses], axis=1),
+                np.concatenate([se.valid for se in ses], axis=1),
+                np.concatenate([se.diverged_row for se in ses]),
+                np.cumsum([se.n_particles for se in ses])[:-1],
+            )
+        return self._stacks[key]
+
+    def split(self, indices, array: np.ndarray, axis: int = 0) -> list[np.ndarray]:
+        """A joined `*_many` array cut back into one array per series."""
+        return np.split(array, self._stacked(indices)[3], axis=axis)
+
+    def at_many(self, indices, t: float) -> np.ndarray:
+        """`at` of the series `indices` joined along particles, `(N, 2)`: the
+        reader's rule (NaN from the divergence row on) in one numpy pass."""
+        pos, _, div_row, _ = self._stacked(indices)
+        i, f = self._split(t)
+        a = np.where((i >= div_row)[:, None], np.nan, pos[i])
+        if self.rows == 1:
+            return a
+        b = np.where((i + 1 >= div_row)[:, None], np.nan, pos[i + 1])
+        return np.where(np.isfinite(b), a + f * (b - a), a if f < 1 else np.nan)
+
+    def trail_many(self, indices, t: float, start: int, head: np.ndarray):
+        """`trail` of the series `indices` joined along particles, `(n, N, 2)`
+        (the reader's rule: NaN at rows after a particle's divergence)."""
+        pos, valid, _, _ = self._stacked(indices)
+        row = self.row(t)
+        start = min(start, row)
+        rows = np.where(valid[start : row + 1, :, None], pos[start : row + 1], np.nan)
+        return np.concatenate([rows, head[None]])
 
     def _split(self, t: float) -> tuple[int, float]:
         t = float(np.clip(t, 0, self.rows - 1))
