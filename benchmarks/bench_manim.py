@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def whole_process(scene: str, module: str) -> tuple[float, float, float]:
-    """(wall and CPU seconds of `manim -ql` incl. ffmpeg, video seconds), cold."""
+    """(wall, CPU seconds of `manim -ql` with its encoding; video seconds), cold."""
     from scenes.manim.video import probe
 
     with tempfile.TemporaryDirectory() as media:
@@ -163,7 +163,7 @@ def main() -> None:
         print(
             f"   {scene:18s} video {video:5.1f} s  wall {wall:5.1f} s "
             f"({wall / video:4.2f}x)"
-            f"  CPU incl. ffmpeg {cpu:5.1f} s ({cpu / video:4.2f}x)"
+            f"  CPU {cpu:5.1f} s ({cpu / video:4.2f}x)"
         )
     from scenes.manim.race import SwarmScene
 
