@@ -6,7 +6,16 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-from manim import DOWN, LEFT, RIGHT, UP, FadeIn, RoundedRectangle, VGroup
+from manim import (
+    DOWN,
+    LEFT,
+    RIGHT,
+    UP,
+    FadeIn,
+    Indicate,
+    RoundedRectangle,
+    VGroup,
+)
 
 from scenes.compare import MATCHES, ComparisonRun, build_comparison, run_comparison
 from scenes.manim.base import INK, LiveText, TraceScene, fmt, math, text
@@ -279,8 +288,15 @@ class KerasVsTextbook(TraceScene):
         caption.pin(counter.get_left() + DOWN * 0.3, edge=UP + LEFT)
         self.static(caption)
         self.hold(1.0)
-        for eq, label in columns.highlights:
-            self.highlight(eq, label, TERM_COLORS[label], 0.3)
+        # Each differing term lights up in both rules at once.
+        for label in dict.fromkeys(lab for _, lab in columns.highlights):
+            parts = [eq.select(lab) for eq, lab in columns.highlights if lab == label]
+            color = TERM_COLORS[label]
+            self.play(*[p.animate.set_color(color) for p in parts], run_time=0.4)
+            self.play(
+                *[Indicate(p, color=color, scale_factor=1.15) for p in parts],
+                run_time=0.6,
+            )
         shown: list[str] = []
         for event in events:
             self.advance(self.row_of_step(event.step))
