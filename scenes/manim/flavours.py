@@ -370,7 +370,7 @@ class KerasVsTextbook(TraceScene):
         for label, s in facts["reached"].items():
             when = f"step {s}" if s >= 0 else "never"
             lines.append(f"{_who(label)}: f < {fmt(self.tolerance)} at {when}")
-        body = VGroup(*[text(s, 17) for s in lines]).arrange(
+        body = VGroup(*[text(s, 15) for s in lines]).arrange(
             DOWN, aligned_edge=LEFT, buff=0.1
         )
         box = (
@@ -380,4 +380,7 @@ class KerasVsTextbook(TraceScene):
             .set_fill("#FFFFFF", 0.94)
             .set_stroke(INK, 1)
         )
-        return VGroup(box, body.move_to(box)).move_to(self.plane.center + UP * 0.0)
+        # At the bottom of the landscape: the paths stay readable beside it.
+        card = VGroup(box, body.move_to(box))
+        l, r, b, t = self.plane.edges
+        return card.move_to([(l + r) / 2, b + 0.12, 0], aligned_edge=DOWN)
