@@ -179,8 +179,13 @@ class KerasVsTextbook(TraceScene):
     so the textbook Adam moves at once and Keras crawls.
     """
 
-    surface = "1 - exp(-(x**2 + y**2)/2)"
-    view = ((-6.5, 1.5), (-2.0, 3.0))
+    #: A plateau around a Gaussian well; its own view, so a spec's surface
+    #: (which replaces this) keeps the view that surface has.
+    surface = {
+        "expression": "1 - exp(-(x**2 + y**2)/2)",
+        "name": "plateau",
+        "view": ((-6.5, 1.5), (-2.0, 3.0)),
+    }
     optimizers = ("Adam(learning_rate=0.1)",)
     flavours: ClassVar[tuple[str, ...]] = ("keras", "textbook")
     match: ClassVar[str] = "defaults"
@@ -192,6 +197,8 @@ class KerasVsTextbook(TraceScene):
     #: Steps at which a caption states the distance between the paths.
     caption_steps: ClassVar[tuple[int, ...]] = (10, 20)
     easing = "uniform"
+    #: At most 5 units tall, whatever the view: the rules go under the landscape.
+    MAX_BOX = (8.0, 5.0)
     PARAMETERS = (
         *TraceScene.PARAMETERS,
         "flavours",
@@ -367,9 +374,13 @@ class KerasVsTextbook(TraceScene):
         for t, d in zip(self.race, final, strict=True):
             if t.label != self.race[self.run.reference].label:
                 lines.append(f"{_who(t.label)} ends {fmt(float(d))} from Keras")
+        tol = fmt(self.tolerance)
         for label, s in facts["reached"].items():
-            when = f"step {s}" if s >= 0 else "never"
-            lines.append(f"{_who(label)}: f < {fmt(self.tolerance)} at {when}")
+            lines.append(
+                f"{_who(label)}: f < {tol} at step {s}"
+                if s >= 0
+                else f"{_who(label)}: f never < {tol}"
+            )
         body = VGroup(*[text(s, 15) for s in lines]).arrange(
             DOWN, aligned_edge=LEFT, buff=0.1
         )
@@ -383,4 +394,6 @@ class KerasVsTextbook(TraceScene):
         # At the bottom of the landscape: the paths stay readable beside it.
         card = VGroup(box, body.move_to(box))
         l, r, b, t = self.plane.edges
+        if card.width > r - l - 0.2:
+            card.scale_to_fit_width(r - l - 0.2)
         return card.move_to([(l + r) / 2, b + 0.12, 0], aligned_edge=DOWN)
