@@ -142,12 +142,18 @@ def flavour_events(
             )
     hits = {t.label: first_below(t, tolerance) for t in race}
     facts["reached"] = hits
-    reached = sorted((s, lab) for lab, s in hits.items() if s >= 0)
+    # In race order within a step: flavours that tie are named together.
+    reached = sorted(
+        ((s, i, lab) for i, (lab, s) in enumerate(hits.items()) if s >= 0),
+    )
     if reached:
-        s0, first = reached[0]
-        tail = [f"{_who(lab)} at step {s}" for s, lab in reached[1:]]
+        s0 = reached[0][0]
+        first = [_who(lab) for s, _, lab in reached if s == s0]
+        tail = [f"{_who(lab)} at step {s}" for s, _, lab in reached if s != s0]
         never = [_who(lab) for lab, s in hits.items() if s < 0]
-        caption = f"{_who(first)} reaches f < {fmt(tolerance)} first, at step {s0}"
+        who = " and ".join(first)
+        verb = "reaches" if len(first) == 1 else "reach"
+        caption = f"{who} {verb} f < {fmt(tolerance)} first, at step {s0}"
         if tail:
             caption += ";\n  " + ", ".join(tail)
         if never:
