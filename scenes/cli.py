@@ -70,7 +70,10 @@ EXAMPLES = {
         "optiscape compare --optimizer Adam --flavours keras,torch,optax,textbook \\\n"
         "      --surface rosenbrock --learning-rate 0.05 --out adam_flavours.png\n"
         '  optiscape compare --optimizer "RMSprop(momentum=0.5)" --same-args \\\n'
-        "      --flavours keras,torch,optax --surface himmelblau --out rms.png"
+        "      --flavours keras,torch,optax --surface himmelblau --out rms.png\n"
+        '  optiscape compare --optimizer "RMSprop(learning_rate=0.01)" \\\n'
+        "      --flavours keras,torch,textbook --surface himmelblau --steps 300 \\\n"
+        "      --seconds 10 --animate rms_flavours.mp4"
     ),
     "explore": (
         "optiscape explore --surface rosenbrock\n"
