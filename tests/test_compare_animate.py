@@ -56,16 +56,16 @@ def test_compare_animation_mp4_metadata_and_moving_panels(tmp_path):
     assert cmp["match"] == "defaults"
     assert (cmp["matches"], cmp["match_default"]) == (list(MATCHES), "defaults")
     assert cmp["statement"].startswith("Matched defaults")
-    assert cmp["reference"] == "RMSprop · Keras"
-    assert cfg["labels"][0] == "RMSprop · Keras"
     # The stored distances are the race's: recomputed here from the same run.
     run = run_comparison(
         "RMSprop(learning_rate=0.01)", FLAVOURS.split(","), "himmelblau", steps=120
     )
+    assert cfg["labels"] == [e.label for e in run.comparison.entrants]
+    assert cmp["reference"] == cfg["labels"][0] == run.race[run.reference].label
     assert cmp["final_distance"] == {
         t.label: float(d[-1]) for t, d in zip(run.race, run.distances, strict=True)
     }
-    assert cmp["final_distance"]["RMSprop · Keras"] == 0.0
+    assert cmp["final_distance"][cmp["reference"]] == 0.0
     assert cmp["final_distance"][run.race[1].label] > 1e-3  # torch's alpha = 0.99
     frames = decode(tmp_path / "rms.mp4")
     assert len(frames) == 36

@@ -377,9 +377,10 @@ class KerasVsTextbook(TraceScene):
         step, widest = facts["widest"]
         lines = [f"Widest gap between the paths: {fmt(widest)} at step {step}"]
         final = self.run.distances[:, -1]
+        ref = _who(self.race[self.run.reference].label)
         for t, d in zip(self.race, final, strict=True):
             if t.label != self.race[self.run.reference].label:
-                lines.append(f"{_who(t.label)} ends {fmt(float(d))} from Keras")
+                lines.append(f"{_who(t.label)} ends {fmt(float(d))} from {ref}")
         tol = fmt(self.tolerance)
         for label, s in facts["reached"].items():
             lines.append(
