@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from scenes.figures.landscape import plot_race
-from scenes.output import save_figure
+from scenes.output import MARKDOWN_GENERATOR, save_figure, write_text, writing
 from scenes.style import series_style
 from simulator import simulate
 from simulator.optimizers import KerasOptimizer, Optimizer, parse
@@ -363,14 +363,15 @@ def compare(
     plot_race(race, ax_race, title=f"{type(cmp.keras).__name__}: flavours")
     _plot_distances(ax_dist, race, dist, ref)
     config = {**race.metadata, "compare": run.config}
-    written = save_figure(fig, out, config)
-    plt.close(fig)
-    md = Path(written[0]).with_suffix(".md")
-    md.write_text(
-        f"# {type(cmp.keras).__name__}: flavours compared\n\n{_markdown(rows)}\n\n"
-        + "\n".join(f"    {line}" for line in cmp.statement.splitlines())
-        + "\n"
-    )
+    with writing():  # the figure and its table appear together, or neither
+        written = save_figure(fig, out, config)
+        plt.close(fig)
+        md = write_text(
+            Path(written[0]).with_suffix(".md"),
+            f"# {type(cmp.keras).__name__}: flavours compared\n\n{_markdown(rows)}\n\n"
+            + "\n".join(f"    {line}" for line in cmp.statement.splitlines())
+            + f"\n\n{MARKDOWN_GENERATOR}\n",
+        )
     return [*written, md]
 
 
