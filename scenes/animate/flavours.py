@@ -50,7 +50,9 @@ def distance_panel(run: ComparisonRun):
             line.set_markevery((k * every // len(others), every))
         curves.steps = reader.steps
         curves.add_cursor()
-        ax.set_ylabel("")
+        # Its own label, or the landscape colourbar's "f(x, y)" beside it reads
+        # as this axis's.
+        ax.set_ylabel("distance to Keras", fontsize=9)
         ax.tick_params(labelsize=8)
         ax.set_title(
             f"distance to {race[ref].label}'s path\n"
