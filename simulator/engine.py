@@ -503,7 +503,7 @@ def _run(
 ) -> Trace:
     # Tiny float64 batches step on Python floats (simulator.scalar): the same
     # Trace bit for bit, without numpy's per-call overhead on every step.
-    fast = scalar.plan(surface, opt, starts, noise, noise_source[0])
+    fast = scalar.plan(surface, opt, starts, steps, noise, noise_source[0])
     if fast is not None:
         trace = scalar.run(
             fast, surface, opt, label, starts, steps, record_every, record,

@@ -22,16 +22,17 @@ next step (statuses, `update`, `effective_lr`) is computed after the loop with
 the array path's own numpy expressions.
 
 What it supports (anything else runs the array path, unchanged): float64;
-`prod(batch) <= MAX_PARTICLES`; the Keras `SGD` (momentum, Nesterov),
-`Adagrad`, `RMSprop` (centered, momentum), `Adam` (AMSGrad), `AdamW`, `Nadam`,
-`Adamax`, `Adadelta` and `Lion` with float hyperparameters and the default
-keyword tail except `weight_decay` (no clipping, EMA, loss scaling or
-accumulation); a float learning rate or a schedule (evaluated once per step
-before the loop, with the same call); no gradient noise or the counter scheme
-(its normals are drawn for every step at once: they depend only on seed,
-particle and step). A Python float operation that raises where numpy returns
-inf or NaN (a division by zero, a `math.pow` overflow, `sqrt` of a negative)
-abandons the fast path and the run is repeated on the array path.
+`prod(batch) <= MAX_PARTICLES` and `prod(batch) * steps <= MAX_PARTICLE_STEPS`;
+exactly (no subclass) the Keras `SGD` (momentum, Nesterov), `Adagrad`,
+`RMSprop` (centered, momentum), `Adam` (AMSGrad), `AdamW`, `Nadam`, `Adamax`,
+`Adadelta` and `Lion` with float hyperparameters and the default keyword tail
+except `weight_decay` (no clipping, EMA, loss scaling or accumulation); a
+float learning rate or a schedule (evaluated once per step before the loop,
+with the same call); no gradient noise or the counter scheme (its normals are
+drawn for every step at once: they depend only on seed, particle and step). A
+Python float operation that raises where numpy returns inf or NaN (a division
+by zero, a `math.pow` overflow, `sqrt` of a negative) abandons the fast path
+and the run is repeated on the array path.
 
 Disable it with `simulator.scalar.ENABLED = False` (the tests do, to compare).
 """
@@ -60,13 +61,16 @@ from simulator.optimizers.rmsprop import RMSprop
 from simulator.optimizers.sgd import SGD
 from simulator.trace import Trace
 
-__all__ = ["ENABLED", "MAX_PARTICLES", "plan", "run"]
+__all__ = ["ENABLED", "MAX_PARTICLES", "MAX_PARTICLE_STEPS", "plan", "run"]
 
 #: Switch for the whole path (False: every run takes the array path).
 ENABLED = True
 #: Largest batch (particles x hyperparameter points) run on floats. A float
 #: step costs 2-4 us per particle, an array step 40-70 us for any small batch.
 MAX_PARTICLES = 16
+#: Largest `particles x steps`: the loop keeps every step's position and
+#: gradient (for the convergence statuses), about 160 bytes a step as floats.
+MAX_PARTICLE_STEPS = 250_000
 
 _NAN = math.nan
 _isfinite = math.isfinite
@@ -446,14 +450,17 @@ def _is_float(value: Any) -> bool:
     return isinstance(value, float) and not isinstance(value, np.ndarray)
 
 
-def plan(surface: Any, opt: Any, starts: np.ndarray, noise: float, scheme: str):
+def plan(
+    surface: Any, opt: Any, starts: np.ndarray, steps: int, noise: float, scheme: str
+):
     """The rule builder and weight decay for this run, or None (array path).
 
     Checks everything the float loop relies on; see the module docstring.
     """
     if not ENABLED or starts.dtype != np.float64:
         return None
-    if math.prod(starts.shape[:-1]) > MAX_PARTICLES:
+    n = math.prod(starts.shape[:-1])
+    if n > MAX_PARTICLES or n * steps > MAX_PARTICLE_STEPS:
         return None
     rule = _RULES.get(type(opt))
     if rule is None or getattr(surface, "fn", None) not in _SURFACE_KERNELS:

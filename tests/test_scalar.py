@@ -242,8 +242,8 @@ def test_unsupported_configurations_fall_back(runs, kwargs):
     args = {
         "surface": "rosenbrock",
         "optimizer": "Adam(learning_rate=0.01)",
-        "starts": [(-1.2, 1.0)],
         "steps": 20,
+        "starts": [(-1.2, 1.0), (1.0, 2.0)],
         **kwargs,
     }
     a, b = runs(
@@ -253,6 +253,15 @@ def test_unsupported_configurations_fall_back(runs, kwargs):
         **args,
         fast=False,
     )
+    assert_same(a, b)
+
+
+def test_long_runs_fall_back(runs, monkeypatch):
+    # The loop keeps every step: particles x steps is capped.
+    monkeypatch.setattr(scalar, "MAX_PARTICLE_STEPS", 39)
+    a, b = runs("rosenbrock", "Adam(0.01)", [(-1.2, 1.0), (1.0, 2.0)], 20, fast=False)
+    assert_same(a, b)
+    a, b = runs("rosenbrock", "Adam(0.01)", [(-1.2, 1.0)], 39)
     assert_same(a, b)
 
 
