@@ -77,12 +77,24 @@ _isfinite = math.isfinite
 _sqrt = math.sqrt
 _pow = math.pow
 
+
 # Registry kernels that are plain arithmetic: called with floats they perform
-# the array kernel's operations on scalars (tests/test_scalar.py checks every
-# one bit for bit against `Surface.value_and_grad`). Kernels with `**` (numpy's
-# power is not glibc's) or numpy transcendental functions are not listed.
-_SURFACE_KERNELS = frozenset(
-    {
+# the array kernel's operations on scalars. Rastrigin's and Ackley's call numpy's
+# `cos`/`sin`/`exp`, which on numpy scalars run the array loops (same bits);
+# their results are made floats. tests/test_scalar.py checks every kernel bit
+# for bit against `Surface.value_and_grad`. Kernels with `**` are not listed:
+# numpy's float64 power is not glibc's `pow`, which Python's `**` calls.
+def _floats(fn: Callable) -> Callable:
+    def kernel(x: float, y: float) -> tuple[float, float, float]:
+        f, fx, fy = fn(x, y)
+        return float(f), float(fx), float(fy)
+
+    return kernel
+
+
+_SURFACE_KERNELS: dict[Callable, Callable] = {
+    fn: fn
+    for fn in (
         _analytic._rosenbrock,
         _analytic._saddle,
         _analytic._valley,
@@ -92,8 +104,10 @@ _SURFACE_KERNELS = frozenset(
         _analytic._booth,
         _analytic._six_hump_camel,
         _analytic._goldstein_price,
-    }
-)
+    )
+}
+_SURFACE_KERNELS[_analytic._rastrigin] = _floats(_analytic._rastrigin)
+_SURFACE_KERNELS[_analytic._ackley] = _floats(_analytic._ackley)
 
 _TAIL_OFF = (
     "clipnorm",
@@ -553,7 +567,7 @@ def run(
     is_row = np.zeros(steps + 1, dtype=bool)
     is_row[rows[1:]] = True
     row_steps = is_row[1:].tolist() if want_internals else None
-    kern = surface.fn
+    kern = _SURFACE_KERNELS[surface.fn]
     box_list = None if box is None else box.tolist()
     flat = starts.reshape(n, 2).tolist()
     hist = np.empty((n, steps + 1, 5))
@@ -561,30 +575,24 @@ def run(
     div_step = np.full(n, -1, dtype=np.int64)
     reason = np.full(n, "", dtype="<U18")
     clip_events = 0
-    try:
+    # Numpy scalars (Rastrigin's cos) follow numpy's rules, silently.
+    with np.errstate(all="ignore"):
         for p in range(n):
             step = make()
             noise_p = None if nz is None else nz[:, p].ravel().tolist()
-            h, recs, extras, died, why, clips = _particle(
-                kern,
-                step,
-                *flat[p],
-                steps,
-                noise_p,
-                box_list,
-                clip,
-                row_steps,
-                wd,
-                lrs,
-            )
+            try:
+                h, recs, extras, died, why, clips = _particle(
+                    kern, step, *flat[p], steps, noise_p, box_list, clip,
+                    row_steps, wd, lrs,
+                )  # fmt: skip
+            except (ArithmeticError, ValueError):
+                return None  # a float raised where numpy gives inf or NaN
             hist[p] = h
             info.append((recs, extras))
             if why:
                 div_step[p] = died
                 reason[p] = why
             clip_events += clips
-    except (ArithmeticError, ValueError):
-        return None
 
     minima, others = engine._stationary_points(surface)
     status = engine._status(hist[..., :2], hist[..., 3:5], minima, others, tol)

@@ -68,6 +68,8 @@ SCALAR_SURFACES = (
     "booth",
     "six_hump_camel",
     "goldstein_price",
+    "rastrigin",
+    "ackley",
 )
 
 RECORDS = (
@@ -230,7 +232,8 @@ def test_race_and_zero_steps_match(runs):
         {"optimizer": "SGD(learning_rate=0.01, gradient_accumulation_steps=2)"},
         {"optimizer": "Lamb(learning_rate=0.01)"},
         {"optimizer": "torch:Adam(lr=0.01)"},
-        {"surface": "rastrigin"},
+        {"surface": "styblinski_tang"},
+        {"surface": "monkey_saddle"},
         {"surface": "x**2 + 3*y**2"},
         {"dtype": "float32"},
         {"starts": np.full((17, 2), 0.5)},
@@ -295,7 +298,7 @@ def test_surface_kernels_on_floats_match_the_arrays(surface):
     points = np.concatenate([points, [[0.0, 0.0], [1e30, -1e30], [1e160, 3.0]]])
     f, g = s.value_and_grad(points[:, None])  # (N, 1, 2): the engine's strides
     for i, (x, y) in enumerate(points.tolist()):
-        fs, gxs, gys = s.fn(x, y)
+        fs, gxs, gys = scalar._SURFACE_KERNELS[s.fn](x, y)
         assert {type(fs), type(gxs), type(gys)} == {float}
         got = np.array([fs, gxs, gys])
         want = np.array([f[i, 0], g[i, 0, 0], g[i, 0, 1]])
@@ -327,4 +330,15 @@ def test_fuzz_fast_path_equals_array_path(
     config["learning_rate"] = config["learning_rate"] * lr_scale
     opt = type(opt)(**config)
     a, b = runs(surface, opt, [start], steps, record_every=record_every, fast=None)
+    assert_same(a, b)
+
+
+def test_the_largest_small_batch_takes_the_float_path(runs):
+    # (4, 4) starts: a 2-D batch of MAX_PARTICLES, reshaped back exactly.
+    starts = np.stack(
+        np.meshgrid(np.linspace(-2, 2, 4), np.linspace(-1, 3, 4)), axis=-1
+    )
+    assert starts.shape[:-1] == (4, 4)
+    assert starts[..., 0].size == scalar.MAX_PARTICLES
+    a, b = runs("rosenbrock", "Nadam(learning_rate=0.05)", starts, 40, noise=0.2)
     assert_same(a, b)
