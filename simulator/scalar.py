@@ -536,7 +536,10 @@ def run(
     wanted = None if want_all else [r for r in record if r not in engine.RECORD_FIELDS]
     lr = opt.learning_rate
     if is_schedule(lr):
-        lrs = [float(np.asarray(lr(k, dtype=np.float64))) for k in range(steps)]
+        values = [np.asarray(lr(k, dtype=np.float64)) for k in range(steps)]
+        if any(v.shape != () for v in values):
+            return None  # a schedule over an array of learning rates
+        lrs = [float(v) for v in values]
     else:
         lrs = [float(lr)] * steps
     names, make = rule(opt, lrs)

@@ -213,6 +213,15 @@ def test_schedules_match(runs, lr):
         assert_same(a, b)
 
 
+def test_a_schedule_over_an_array_falls_back(runs):
+    from simulator.optimizers import SGD
+
+    lr = ExponentialDecay(np.array([0.01, 0.02]), decay_steps=10, decay_rate=0.5)
+    opt = SGD(learning_rate=lr)
+    a, b = runs("rosenbrock", opt, [(-1.2, 1.0), (1.0, 2.0)], 15, fast=False)
+    assert_same(a, b)
+
+
 def test_race_and_zero_steps_match(runs):
     texts = list(CONFIGS[::3])
     a, b = runs("beale", texts, [(1.0, 1.5)], 0)
