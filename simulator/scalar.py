@@ -502,10 +502,6 @@ def plan(
     return rule, wd
 
 
-class _Fallback(Exception):
-    """A float operation raised where numpy returns inf or NaN."""
-
-
 def run(
     plan_: tuple,
     surface: Any,
