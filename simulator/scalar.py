@@ -82,9 +82,10 @@ _pow = math.pow
 # Registry kernels that are plain arithmetic: called with floats they perform
 # the array kernel's operations on scalars. Rastrigin's and Ackley's call numpy's
 # `cos`/`sin`/`exp`, which on numpy scalars run the array loops (same bits);
-# their results are made floats. tests/test_scalar.py checks every kernel bit
-# for bit against `Surface.value_and_grad`. Kernels with `**` are not listed:
-# numpy's float64 power is not glibc's `pow`, which Python's `**` calls.
+# their results are made floats. Kernels with `**` run on 0-d arrays: Python's
+# `**` calls glibc's `pow`, numpy's float64 power loop rounds differently.
+# tests/test_scalar.py checks every kernel bit for bit against
+# `Surface.value_and_grad`.
 def _floats(fn: Callable) -> Callable:
     def kernel(x: float, y: float) -> tuple[float, float, float]:
         f, fx, fy = fn(x, y)
@@ -109,6 +110,21 @@ _SURFACE_KERNELS: dict[Callable, Callable] = {
 }
 _SURFACE_KERNELS[_analytic._rastrigin] = _floats(_analytic._rastrigin)
 _SURFACE_KERNELS[_analytic._ackley] = _floats(_analytic._ackley)
+
+
+def _zero_d(fn: Callable) -> Callable:
+    """A kernel with `**` run on 0-d arrays: numpy's power loop, not glibc's."""
+    asarray = np.asarray
+
+    def kernel(x: float, y: float) -> tuple[float, float, float]:
+        f, fx, fy = fn(asarray(x), asarray(y))
+        return float(f), float(fx), float(fy)
+
+    return kernel
+
+
+_SURFACE_KERNELS[_analytic._monkey_saddle] = _zero_d(_analytic._monkey_saddle)
+_SURFACE_KERNELS[_analytic._styblinski_tang] = _zero_d(_analytic._styblinski_tang)
 
 
 def _scalar_kernel(surface: Any) -> Callable | None:
