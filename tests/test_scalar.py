@@ -338,31 +338,52 @@ def test_surface_kernels_on_floats_match_the_arrays(surface):
         assert np.array_equal(got, want, equal_nan=True), (surface, x, y)
 
 
+_coordinate = st.floats(-4, 4, allow_subnormal=False)
+
+
+@pytest.mark.filterwarnings("ignore:record. .* has no internal")
 @settings(
-    max_examples=60,
+    max_examples=80,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(
     text=st.sampled_from(CONFIGS),
     surface=st.sampled_from(SCALAR_SURFACES),
-    start=st.tuples(
-        st.floats(-4, 4, allow_subnormal=False), st.floats(-4, 4, allow_subnormal=False)
-    ),
+    starts=st.lists(st.tuples(_coordinate, _coordinate), min_size=1, max_size=3),
     lr_scale=st.sampled_from([0.1, 1.0, 30.0]),
     steps=st.integers(0, 60),
     record_every=st.integers(1, 9),
+    record=st.sampled_from(
+        [*RECORDS, ("positions",), ("gradient", "learning_rate", "effective_lr")]
+    ),
+    noise=st.sampled_from([0.0, 0.5]),
+    bound=st.sampled_from([None, 3.0, ((-2.0, 4.0), (-1.0, 2.0))]),
+    clip=st.booleans(),
 )
 def test_fuzz_fast_path_equals_array_path(
-    runs, text, surface, start, lr_scale, steps, record_every
-):
+    runs, text, surface, starts, lr_scale, steps, record_every, record, noise,
+    bound, clip,
+):  # fmt: skip
     from simulator.engine import resolve_optimizer
 
     opt = resolve_optimizer(text)
     config = opt.get_config()
     config["learning_rate"] = config["learning_rate"] * lr_scale
     opt = type(opt)(**config)
-    a, b = runs(surface, opt, [start], steps, record_every=record_every, fast=None)
+    a, b = runs(
+        surface,
+        opt,
+        starts,
+        steps,
+        record_every=record_every,
+        record=record,
+        noise=noise,
+        seed=len(starts),
+        bound=bound,
+        clip_to_bound=clip and bound is not None,
+        fast=None,
+    )
     assert_same(a, b)
 
 
