@@ -17,10 +17,10 @@ lerp(a, b, w)             fma(w, b - a, a)  if |w| < 0.5  else  fma(-(b - a), 1 
 Scalars torch computes in Python (`beta1**step`, `lr / bias_correction1`) are
 float64 here, with glibc's `pow` (`keras_pow`). `numerics.fma` is the FMA
 instruction itself (through BLAS `daxpy` or numpy's complex multiply, checked
-once per process), so these roundings are the hardware's, not an emulation's. `step` is torch's per-parameter
-counter, `t = iterations + 1`. Not modelled: `foreach`, `fused`, `capturable`,
-`differentiable` (implementation switches with the same maths) and sparse
-gradients.
+once per process), so these roundings are the hardware's, not an emulation's.
+`step` is torch's per-parameter counter, `t = iterations + 1`. Not modelled:
+`foreach`, `fused`, `capturable`, `differentiable` (implementation switches
+with the same maths) and sparse gradients.
 """
 
 from __future__ import annotations
