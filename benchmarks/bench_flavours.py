@@ -37,6 +37,7 @@ PAIRS = {
     "SGD(learning_rate=0.0005, momentum=0.9, nesterov=True)": [
         "torch",
         "optax",
+        "textbook",
         "article",
     ],
     "Nadam(learning_rate=0.05)": ["torch", "optax"],

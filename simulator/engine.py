@@ -523,7 +523,7 @@ def _run(
     div_step = np.full(B, -1, dtype=np.int64)
     reason = np.full(B, "", dtype="<U18")
     clip_events = 0
-    f, g = surface.value_and_grad(x)
+    f, g = _evaluate(surface, opt, x, state)
     n_particles = math.prod(B)
     block = _STATUS_BLOCK // n_particles if n_particles <= _BLOCKED_UP_TO else 1
     convergence = _Convergence(x, g, minima, others, tol, max(1, min(steps, block)))
@@ -604,7 +604,7 @@ def _run(
                 # Frozen at the last finite position (before the step that left).
                 x_new = np.where(alive[..., None], x_new, x)
             x = x_new
-            f, g = surface.value_and_grad(x)
+            f, g = _evaluate(surface, opt, x, state)
             convergence.push(x, g)
             if record_row:
                 if want_internals:
@@ -672,6 +672,18 @@ def _run(
         label=label,
         metadata=jsonable(metadata),
     )
+
+
+def _evaluate(surface, opt, x, state) -> tuple[np.ndarray, np.ndarray]:
+    """The loss at the iterate `x` and the gradient where `opt` wants it.
+
+    Every rule but textbook Nesterov evaluates at its iterate (one call);
+    `Optimizer.gradient_point` returning another point costs a second one.
+    """
+    point = opt.gradient_point([x], state)[0]
+    if point is x:
+        return surface.value_and_grad(x)
+    return surface.value_and_grad(x)[0], surface.value_and_grad(point)[1]
 
 
 def _allocate_recording(specs: list) -> list[np.ndarray | None]:
