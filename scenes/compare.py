@@ -43,10 +43,9 @@ class Entrant:
 
     @property
     def label(self) -> str:
-        """`Adam · Keras`, `Adam · PyTorch`, ..."""
-        if isinstance(self.optimizer, FlavourOptimizer):
-            return self.optimizer.label
-        return f"{type(self.optimizer).__name__} · Keras"
+        """`Adam · Keras`, `Adam · PyTorch`, ... (`Optimizer.label`, the names
+        `legend_labels` gives any race with a flavour in it)."""
+        return self.optimizer.label
 
 
 @dataclass

@@ -27,6 +27,7 @@ from simulator.noise import COUNTER, GradientNoise, check_scheme
 from simulator.optimizers.base import Optimizer
 from simulator.optimizers.batching import batch_shape
 from simulator.optimizers.internals import INTERNALS
+from simulator.optimizers.text import legend_labels
 from simulator.trace import Race, Trace
 
 __all__ = [
@@ -267,7 +268,7 @@ def simulate(
     if is_race:
         if label is not None:
             raise ValueError("Use `labels=[...]` (not `label`) for a race.")
-        names = list(labels) if labels is not None else [o.to_text() for o in opts]
+        names = list(labels) if labels is not None else legend_labels(opts)
         if len(names) != len(opts):
             raise ValueError(
                 f"`labels` must have one label per optimizer ({len(opts)}). "
@@ -276,7 +277,7 @@ def simulate(
     else:
         if labels is not None:
             raise ValueError("Use `label=` (not `labels`) for a single optimizer.")
-        names = [label if label is not None else opts[0].to_text()]
+        names = [label if label is not None else legend_labels(opts)[0]]
     _check_run_memory(surface, opts, start_arr, steps, record_every, record, limit)
 
     shared = {

@@ -379,3 +379,73 @@ def test_textbook_nesterov_moons_loss_is_keras_loss():
     np.testing.assert_allclose(book.loss, keras.loss, rtol=1e-12)
     heavy = fit("textbook:SGD(learning_rate=0.05, momentum=0.9)", epochs=2)
     assert abs(heavy.loss[-1] - keras.loss[-1]) > 1e-4
+
+
+# ------------------------------------------------- legends: one vocabulary
+def test_legend_labels_name_the_framework_beside_flavours():
+    from simulator.optimizers.text import legend_labels
+
+    opts = [parse(t) for t in ("Adam(0.05)", "torch:Adam(lr=0.05)", "optax:adam(0.05)")]
+    assert legend_labels(opts) == ["Adam · Keras", "Adam · PyTorch", "adam · optax"]
+    # A name twice: its arguments tell the two apart.
+    twice = [parse("torch:Adam(lr=0.05)"), parse("torch:Adam(lr=0.01)"), opts[0]]
+    assert legend_labels(twice) == [
+        "Adam · PyTorch (lr=0.05)",
+        "Adam · PyTorch (lr=0.01)",
+        "Adam · Keras",
+    ]
+    # Keras alone keeps its texts, as every existing figure shows them.
+    keras = [parse("Adam(0.05)"), parse("SGD(0.01)")]
+    assert legend_labels(keras) == [o.to_text() for o in keras]
+    race = simulate("rosenbrock", [*opts[:2]], [[-1.0, 1.0]], 3)
+    assert race.labels == ["Adam · Keras", "Adam · PyTorch"]
+    assert race[1].metadata["optimizer"]["text"] == "torch:Adam(lr=0.05)"
+    single = simulate("rosenbrock", "textbook:SGD(0.01, momentum=0.9)", [[0, 0]], 2)
+    assert single.label == "SGD · textbook"
+
+
+def test_manim_and_compare_use_the_same_names():
+    from scenes.compare import build_comparison
+    from scenes.manim.race import short_label
+    from simulator.optimizers.text import legend_labels
+
+    cmp = build_comparison("RMSprop(0.01)", ["keras", "torch", "optax"])
+    names = [e.label for e in cmp.entrants]
+    assert names == legend_labels([e.optimizer for e in cmp.entrants])
+    assert [short_label(n) for n in names] == names
+    assert short_label("Adam · PyTorch (lr=0.05)") == "Adam · PyTorch lr=0.05"
+
+
+def test_plot_cli_legend_shows_flavour_names(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from scenes.output import read_png_config
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scenes.cli",
+            "plot",
+            "--surface",
+            "rosenbrock",
+            "--optimizer",
+            "torch:Adam(lr=0.05)",
+            "--optimizer",
+            "Adam(learning_rate=0.05)",
+            "--steps",
+            "20",
+            "--out",
+            "race.png",
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    config = read_png_config(tmp_path / "race.png")["optiscape"]
+    assert config["labels"] == ["Adam · PyTorch", "Adam · Keras"]

@@ -18,6 +18,7 @@ from simulator.moons.data import DATA_DEFAULTS, make_moons
 from simulator.moons.mlp import ARTICLE_LAYER_SIZES, MLP, _check_seeds, _float_dtype
 from simulator.moons.mlp import permutations as _permutations
 from simulator.moons.results import FitHistory, ManyHistory, jsonable, package_versions
+from simulator.optimizers.text import legend_labels
 
 __all__ = ["ELEMENTWISE", "fit", "fit_many", "resolve_data"]
 
@@ -164,7 +165,7 @@ def fit_many(
             f"record={record!r}"
         )
     if labels is None:
-        labels = [o.to_text() for o in opts]
+        labels = legend_labels(opts)
     labels = [str(v) for v in labels]
     if len(labels) != O:
         raise ValueError(

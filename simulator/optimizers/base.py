@@ -156,7 +156,8 @@ class Optimizer:
 
     @property
     def label(self) -> str:
-        """A short legend name, e.g. `Adam` (flavours add theirs: `Adam · PyTorch`)."""
+        """The name and its framework, e.g. `Adam · Keras`, `Adam · PyTorch`
+        (`text.legend_labels` uses it wherever a race holds a flavour)."""
         return type(self).__name__
 
     def get_config(self) -> dict[str, Any]:
