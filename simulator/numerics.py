@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+import threading
 from typing import Any
 
 import numpy as np
 
-__all__ = ["fma", "fma_kernels", "fma_scaled", "keras_pow"]
+__all__ = ["addcmul", "fma", "fma_kernels", "fma_scaled", "keras_pow"]
 
 _libm_pow = np.frompyfunc(math.pow, 2, 1)
 
@@ -117,6 +118,69 @@ def fma_scaled(a: Any, b: Any, c: Any, k: Any) -> np.ndarray:
     return _dekker_fma(a, b, c if k is None else np.multiply(c, k))
 
 
+def addcmul(c: Any, k: Any, value: Any, a: Any, b: Any) -> np.ndarray:
+    """torch's `c.mul(k).addcmul(a, b, value=value)`: `fma(value*a, b, c*k)`,
+    `value*a` and `c*k` rounded first (`k=None`: `c` itself).
+
+    The common case (arrays of one shape, scalar `value` and `k`) writes
+    `value*a` straight into the complex operand and reuses this thread's right
+    operand `k + i*b` (its real part kept), so the fused op costs about four
+    passes, as many as `value*a*b + c*k` unfused; `fma_scaled` otherwise.
+    """
+    if fma_kernels()["array"] == COMPLEX and _plain_addcmul(c, k, value, a, b):
+        return _complex_addcmul(c, 1.0 if k is None else float(k), value, a, b)
+    return fma_scaled(np.multiply(value, a), b, c, k)
+
+
+def _plain_addcmul(c: Any, k: Any, value: Any, a: Any, b: Any) -> bool:
+    return (
+        isinstance(c, np.ndarray)
+        and isinstance(a, np.ndarray)
+        and isinstance(b, np.ndarray)
+        and c.dtype == a.dtype == b.dtype == np.float64
+        and c.shape == a.shape == b.shape
+        and c.size >= 2
+        and np.ndim(value) == 0
+        and np.ndim(k) == 0
+        and np.result_type(value, k if k is not None else 1.0) == np.float64
+    )
+
+
+#: Per thread, the right operands `k + i*b` of `_complex_addcmul` by shape
+#: (at most this many elements each).
+_RIGHT = threading.local()
+_RIGHT_CACHED_UP_TO = 1 << 22
+
+
+def _complex_addcmul(c, k: float, value, a, b) -> np.ndarray:
+    """`_complex_fma(value*a, b, c, k)` with fewer passes (see `addcmul`)."""
+    shape = c.shape
+    left = np.empty(shape, np.complex128)
+    np.multiply(a, value, out=left.real)
+    left.imag = c
+    cache = getattr(_RIGHT, "by_shape", None)
+    if cache is None:
+        cache = _RIGHT.by_shape = {}
+    entry = cache.get(shape) if c.size <= _RIGHT_CACHED_UP_TO else None
+    if entry is None:
+        entry = [np.empty(shape, np.complex128), None]
+        if c.size <= _RIGHT_CACHED_UP_TO:
+            cache[shape] = entry
+    right = entry[0]
+    if entry[1] != k:  # the real part only changes with k (NaN never matches)
+        right.real = k
+        entry[1] = k
+    right.imag = b
+    return np.multiply(left, right, out=left).imag
+
+
+def _addcmul_case(x: Any, y: Any, c: Any, k: Any) -> np.ndarray:
+    """`addcmul` (value 1) in `_is_fused`'s signature."""
+    if np.ndim(k) or np.ndim(y) == 0 or np.size(x) < 2:
+        return _complex_fma(x, y, c, k)
+    return _complex_addcmul(np.asarray(c), float(k), 1.0, np.asarray(x), y)
+
+
 #: `fma_kernels()` values: the hardware FMA through these, or the emulation.
 AXPY = "blas-daxpy"
 COMPLEX = "complex-multiply"
@@ -135,7 +199,7 @@ def fma_kernels() -> dict[str, str]:
     process by `_is_fused` (about 30 ms).
     """
     if not _KERNELS:
-        complex_ok = _is_fused(_complex_fma)
+        complex_ok = _is_fused(_complex_fma) and _is_fused(_addcmul_case)
         try:
             axpy_ok = _is_fused(_axpy_case)
         except Exception:  # no usable BLAS wrapper: the other kernels do it

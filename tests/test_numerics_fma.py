@@ -146,3 +146,41 @@ def test_fallback_without_fma_dispatch_still_matches_torch():
         cwd=ROOT,
     )
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+def test_addcmul_is_torchs_mul_then_addcmul():
+    rng = np.random.default_rng(6)
+    g = rng.standard_normal((400, 2))
+    s = rng.uniform(0.5, 2.0, (400, 2))
+    value, k = 0.001, 0.999
+    x = np.multiply(value, g)
+    want = _exact(x, g, s * k)
+    assert np.array_equal(numerics.addcmul(s, k, value, g, g), want)
+    assert np.array_equal(numerics.addcmul(s, None, value, g, g), _exact(x, g, s))
+    # The cached right operand is rewritten, never stale, across calls and k.
+    g2 = rng.standard_normal((400, 2))
+    for kk in (0.5, 0.999, 0.5):
+        got = numerics.addcmul(s, kk, value, g2, g2)
+        assert np.array_equal(got, _exact(np.multiply(value, g2), g2, s * kk))
+    # Hyperparameter arrays take the general path, same result.
+    ks = np.full((400, 1), k)
+    assert np.array_equal(numerics.addcmul(s, ks, value, g, g), want)
+
+
+def test_addcmul_threads_do_not_share_their_operands():
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(7)
+    cases = [
+        (rng.uniform(1, 2, (5000, 2)), rng.standard_normal((5000, 2))) for _ in range(4)
+    ]
+
+    def work(i):
+        s, g = cases[i % 4]
+        return i, numerics.addcmul(s, 0.9, 0.1, g, g)
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(work, range(32)))
+    for i, got in results:
+        s, g = cases[i % 4]
+        assert np.array_equal(got, numerics.fma(np.multiply(0.1, g), g, s * 0.9))

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.numerics import fma, fma_scaled, keras_pow
+from simulator.numerics import addcmul, fma, fma_scaled, keras_pow
 from simulator.optimizers.flavours.common import Flavour, FlavourOptimizer
 
 __all__ = [
@@ -81,11 +81,15 @@ class _Torch(FlavourOptimizer):
 
     def _addcmul(self, a, b, c, value: Any) -> np.ndarray:
         """torch's `a.addcmul(b, c, value=value)`: `fma(value*b, c, a)`."""
-        return self._fma(value * b, c, a)
+        if self.emulate_fma:
+            return addcmul(a, None, value, b, c)
+        return value * b * c + a
 
     def _scaled_addcmul(self, a, k, b, c, value: Any) -> np.ndarray:
         """torch's `a.mul(k).addcmul(b, c, value=value)`."""
-        return self._fma_scaled(value * b, c, a, k)
+        if self.emulate_fma:
+            return addcmul(a, k, value, b, c)
+        return value * b * c + a * k
 
     def __init__(self, lr: Any, weight_decay: Any, maximize: bool):
         super().__init__(lr)
