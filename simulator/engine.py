@@ -684,7 +684,9 @@ def _evaluate(surface, opt, x, state) -> tuple[np.ndarray, np.ndarray]:
     point = opt.gradient_point([x], state)[0]
     if point is x:
         return surface.value_and_grad(x)
-    return surface.value_and_grad(x)[0], surface.value_and_grad(point)[1]
+    value = getattr(surface, "value", None)  # a value-only kernel where there is one
+    f = value(x) if value is not None else surface.value_and_grad(x)[0]
+    return f, surface.value_and_grad(point)[1]
 
 
 def _allocate_recording(specs: list) -> list[np.ndarray | None]:
