@@ -55,10 +55,10 @@ class _Torch(FlavourOptimizer):
     flavour = TORCH
     _lr_name = "lr"
     #: Round `addcmul`, `lerp` and `add(alpha=)` as torch's FMA kernels do
-    #: (`numerics.fma`: the FMA instruction through numpy's complex multiply,
-    #: about three numpy operations a fused op). `opt.emulate_fma = False`
-    #: rounds twice: within 3e-14 of torch on smooth runs, 1e-3 away on
-    #: chaotic ones (see module docstring).
+    #: (`numerics.fma`/`addcmul`: the FMA instruction through BLAS `daxpy`,
+    #: free, or numpy's complex multiply, four strided passes for `addcmul`).
+    #: `opt.emulate_fma = False` rounds twice: within 3e-14 of torch on smooth
+    #: runs, 1e-3 away on chaotic ones (see module docstring).
     emulate_fma: bool = True
 
     def _fma(self, a: Any, b: Any, c: Any) -> np.ndarray:
