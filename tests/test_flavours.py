@@ -449,3 +449,20 @@ def test_plot_cli_legend_shows_flavour_names(tmp_path):
     assert result.returncode == 0, result.stderr
     config = read_png_config(tmp_path / "race.png")["optiscape"]
     assert config["labels"] == ["Adam · PyTorch", "Adam · Keras"]
+
+
+def test_textbook_nesterov_batches_momentum_arrays_and_keeps_float32():
+    from simulator.optimizers.flavours.textbook import TextbookSGD
+
+    starts = [[-1.0, 1.5], [0.5, 0.5]]
+    mus = np.array([[0.5], [0.9]])  # (H, 1) against 2 starts: H x 2 runs
+    both = simulate("rosenbrock", TextbookSGD(5e-4, mus, nesterov=True), starts, 30)
+    for h, mu in enumerate(mus[:, 0]):
+        alone = simulate(
+            "rosenbrock", TextbookSGD(5e-4, float(mu), nesterov=True), starts, 30
+        )
+        np.testing.assert_array_equal(alone.positions, both.positions[:, h])
+    f32 = simulate(
+        "rosenbrock", TextbookSGD(5e-4, 0.9, True), starts, 5, dtype="float32"
+    )
+    assert f32.positions.dtype == f32.internals["lookahead"].dtype == np.float32
