@@ -148,9 +148,10 @@ def _plain_addcmul(c: Any, k: Any, value: Any, a: Any, b: Any) -> bool:
 
 
 #: Per thread, the right operands `k + i*b` of `_complex_addcmul` by shape
-#: (at most this many elements each).
+#: (at most this many elements each, for the last few shapes).
 _RIGHT = threading.local()
 _RIGHT_CACHED_UP_TO = 1 << 22
+_RIGHT_SHAPES = 8
 
 
 def _complex_addcmul(c, k: float, value, a, b) -> np.ndarray:
@@ -166,6 +167,8 @@ def _complex_addcmul(c, k: float, value, a, b) -> np.ndarray:
     if entry is None:
         entry = [np.empty(shape, np.complex128), None]
         if c.size <= _RIGHT_CACHED_UP_TO:
+            if len(cache) >= _RIGHT_SHAPES:  # the oldest shape goes
+                del cache[next(iter(cache))]
             cache[shape] = entry
     right = entry[0]
     if entry[1] != k:  # the real part only changes with k (NaN never matches)

@@ -184,3 +184,12 @@ def test_addcmul_threads_do_not_share_their_operands():
     for i, got in results:
         s, g = cases[i % 4]
         assert np.array_equal(got, numerics.fma(np.multiply(0.1, g), g, s * 0.9))
+
+
+def test_addcmul_keeps_only_a_few_shapes():
+    rng = np.random.default_rng(8)
+    for n in range(2, 40):
+        s, g = rng.uniform(1, 2, n), rng.standard_normal(n)
+        want = numerics.fma(np.multiply(0.1, g), g, s * 0.9)
+        assert np.array_equal(numerics.addcmul(s, 0.9, 0.1, g, g), want)
+    assert len(numerics._RIGHT.by_shape) <= numerics._RIGHT_SHAPES
