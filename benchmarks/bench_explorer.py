@@ -2,7 +2,8 @@
 
 Run: `.venv/bin/python benchmarks/bench_explorer.py [--repeats N] [--no-explorer]`.
 Every figure is a median and a 95th percentile over `--repeats` runs measured in
-this process; ratios compare medians measured in the same run. Everything is
+this process; ratios compare medians measured in the same run (the one-particle
+runs also on the array path, `simulator.scalar.ENABLED = False`). Everything is
 float64, Rosenbrock from (-1.2, 1), 500 steps.
 """
 
@@ -17,7 +18,7 @@ from collections.abc import Callable
 import numpy as np
 
 from scenes.gallery import article_optimizers
-from simulator import simulate
+from simulator import scalar, simulate
 
 STEPS = 500
 START = (-1.2, 1.0)
@@ -86,6 +87,19 @@ def engine_section(repeats: int) -> None:
             f"simulate, 1 particle, {what}",
             stats,
             f"{stats[0] / ref[0]:6.1f}x the scalar loop (target <= 10x)",
+        )
+        scalar.ENABLED = False  # the array path, for comparison
+        try:
+            slow = measure(
+                lambda r=record: simulate("rosenbrock", ADAM, [START], STEPS, record=r),
+                max(3, repeats // 5),
+            )
+        finally:
+            scalar.ENABLED = True
+        line(
+            "  same on the array path (scalar.ENABLED = False)",
+            slow,
+            f"{slow[0] / stats[0]:6.1f}x the float path",
         )
     texts = [text for _, text in article_optimizers(0.001, 0.1, 0.01)]
     for record, what in (

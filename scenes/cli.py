@@ -70,7 +70,10 @@ EXAMPLES = {
         "optiscape compare --optimizer Adam --flavours keras,torch,optax,textbook \\\n"
         "      --surface rosenbrock --learning-rate 0.05 --out adam_flavours.png\n"
         '  optiscape compare --optimizer "RMSprop(momentum=0.5)" --same-args \\\n'
-        "      --flavours keras,torch,optax --surface himmelblau --out rms.png"
+        "      --flavours keras,torch,optax --surface himmelblau --out rms.png\n"
+        '  optiscape compare --optimizer "RMSprop(learning_rate=0.01)" \\\n'
+        "      --flavours keras,torch,textbook --surface himmelblau --steps 300 \\\n"
+        "      --seconds 10 --animate rms_flavours.mp4"
     ),
     "explore": (
         "optiscape explore --surface rosenbrock\n"
@@ -338,12 +341,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--quick", action="store_true", help="fewer seeds and epochs (for tests)"
     )
-    _compare_parser(add)
+    _compare_parser(add, video_args)
     return parser
 
 
 # ------------------------------------------------------------------ compare
-def _compare_parser(add) -> None:
+def _compare_parser(add, video_args) -> None:
     p = add(
         "compare",
         "Race one optimizer's flavours (Keras, torch, optax, textbook, article): "
@@ -366,13 +369,39 @@ def _compare_parser(add) -> None:
     p.add_argument("--steps", "-n", type=int, default=200)
     p.add_argument("--start", action="append", metavar="X,Y")
     p.add_argument("--out", default="compare.png", help=".png, .svg or .pdf")
+    p.add_argument(
+        "--animate",
+        metavar="FILE",
+        help="instead, animate the race and the distance to Keras into FILE "
+        f"({', '.join('.' + f for f in VIDEO_FORMATS)})",
+    )
+    video_args(p, default_out=None, default_seconds=8)
 
 
 def _cmd_compare(args) -> None:
     from scenes.compare import compare
 
-    _check_out(args.out)
     flavours = [f.strip() for f in args.flavours.split(",") if f.strip()]
+    if args.animate:
+        from scenes.animate.flavours import animate_comparison
+
+        settings = video_settings(args)
+        _check_video_out(args.animate)
+        animation = animate_comparison(
+            args.optimizer,
+            flavours,
+            args.surface,
+            args.animate,
+            settings,
+            learning_rate=args.learning_rate,
+            match="names" if args.same_args else "defaults",
+            starts=_starts(args),
+            steps=args.steps,
+            progress=not args.quiet,
+        )
+        _say(args, animation.files)
+        return
+    _check_out(args.out)
     _say(
         args,
         compare(

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from scenes.figures.landscape import plot_race
-from scenes.output import save_figure
+from scenes.output import MARKDOWN_GENERATOR, save_figure, write_text, writing
 from scenes.style import series_style
 from simulator import simulate
 from simulator.optimizers import KerasOptimizer, Optimizer, parse
@@ -20,7 +20,15 @@ from simulator.optimizers.flavours.common import KERAS_FORMULA, FlavourOptimizer
 from simulator.optimizers.keras_pipeline import BASE_ARGUMENTS
 from simulator.optimizers.text import same_value, value_text
 
-__all__ = ["MATCHES", "Comparison", "build_comparison", "compare", "formula_table"]
+__all__ = [
+    "MATCHES",
+    "Comparison",
+    "ComparisonRun",
+    "build_comparison",
+    "compare",
+    "formula_table",
+    "run_comparison",
+]
 
 MATCHES = ("defaults", "names")
 #: Distances of exactly 0 are drawn here on the log axis (and said so).
@@ -254,6 +262,68 @@ def distances(race: Any, reference: int = 0) -> np.ndarray:
     return np.array(out)
 
 
+@dataclass
+class ComparisonRun:
+    """A comparison raced: the flavours, their race and the distances to Keras.
+
+    Attributes:
+        comparison: the flavours and their arguments.
+        race: one trace per entrant, in entrant order, labelled `Entrant.label`.
+        reference: index of the reference (Keras) trace.
+        distances: `(F, R)` see `distances`.
+    """
+
+    comparison: Comparison
+    race: Any
+    reference: int
+    distances: np.ndarray
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The `compare` table of the metadata (figure, animation, scene)."""
+        cmp, race, dist = self.comparison, self.race, self.distances
+        return {
+            "optimizer": cmp.keras.to_text(),
+            "flavours": [e.flavour for e in cmp.entrants],
+            "match": cmp.match,
+            "matches": list(MATCHES),
+            "match_default": MATCHES[0],
+            "statement": cmp.statement,
+            "table": formula_table(cmp),
+            "reference": race[self.reference].label,
+            "final_distance": {
+                t.label: float(d[-1]) for t, d in zip(race, dist, strict=True)
+            },
+        }
+
+
+def run_comparison(
+    optimizer: str,
+    flavours: Sequence[str],
+    surface: Any,
+    *,
+    learning_rate: float | None = None,
+    match: str = "defaults",
+    starts: Any = None,
+    steps: int = 200,
+    progress: bool = False,
+) -> ComparisonRun:
+    """Builds the flavours and races them from the same starts."""
+    cmp = build_comparison(
+        optimizer, flavours, learning_rate=learning_rate, match=match
+    )
+    race = simulate(
+        surface,
+        [e.optimizer for e in cmp.entrants],
+        starts,
+        steps,
+        labels=[e.label for e in cmp.entrants],
+        progress=progress,
+    )
+    ref = next((i for i, e in enumerate(cmp.entrants) if e.flavour == "keras"), 0)
+    return ComparisonRun(cmp, race, ref, distances(race, ref))
+
+
 def compare(
     optimizer: str,
     flavours: Sequence[str],
@@ -274,47 +344,33 @@ def compare(
     Returns:
         The paths written.
     """
-    cmp = build_comparison(
-        optimizer, flavours, learning_rate=learning_rate, match=match
-    )
-    race = simulate(
+    run = run_comparison(
+        optimizer,
+        flavours,
         surface,
-        [e.optimizer for e in cmp.entrants],
-        starts,
-        steps,
-        labels=[e.label for e in cmp.entrants],
+        learning_rate=learning_rate,
+        match=match,
+        starts=starts,
+        steps=steps,
         progress=progress,
     )
-    ref = next((i for i, e in enumerate(cmp.entrants) if e.flavour == "keras"), 0)
-    dist = distances(race, ref)
+    cmp, race, ref, dist = run.comparison, run.race, run.reference, run.distances
     rows = formula_table(cmp)
     fig, (ax_race, ax_dist) = plt.subplots(
         1, 2, figsize=(14, 6.5), layout="constrained", width_ratios=(1.1, 1)
     )
     plot_race(race, ax_race, title=f"{type(cmp.keras).__name__}: flavours")
     _plot_distances(ax_dist, race, dist, ref)
-    config = {
-        **race.metadata,
-        "compare": {
-            "optimizer": cmp.keras.to_text(),
-            "flavours": [e.flavour for e in cmp.entrants],
-            "match": match,
-            "statement": cmp.statement,
-            "table": rows,
-            "reference": race[ref].label,
-            "final_distance": {
-                t.label: float(d[-1]) for t, d in zip(race, dist, strict=True)
-            },
-        },
-    }
-    written = save_figure(fig, out, config)
-    plt.close(fig)
-    md = Path(written[0]).with_suffix(".md")
-    md.write_text(
-        f"# {type(cmp.keras).__name__}: flavours compared\n\n{_markdown(rows)}\n\n"
-        + "\n".join(f"    {line}" for line in cmp.statement.splitlines())
-        + "\n"
-    )
+    config = {**race.metadata, "compare": run.config}
+    with writing():  # the figure and its table appear together, or neither
+        written = save_figure(fig, out, config)
+        plt.close(fig)
+        md = write_text(
+            Path(written[0]).with_suffix(".md"),
+            f"# {type(cmp.keras).__name__}: flavours compared\n\n{_markdown(rows)}\n\n"
+            + "\n".join(f"    {line}" for line in cmp.statement.splitlines())
+            + f"\n\n{MARKDOWN_GENERATOR}\n",
+        )
     return [*written, md]
 
 

@@ -300,18 +300,43 @@ def render_gallery(out: Path, *, quick: bool = False, progress: bool = True) -> 
     return _write_index(out, entries)
 
 
+#: Flavour comparisons (Keras text in `GALLERY_COMPARISONS`) also animated: the
+#: two whose paths part visibly from the first steps.
+FLAVOUR_ANIMATIONS = ("RMSprop(learning_rate=0.01)", "Adagrad(learning_rate=0.1)")
+
+
 def _flavour_entries(out: Path, quick: bool) -> list[dict]:
     """Flavour races (Adam, RMSprop, Adagrad, Nesterov SGD) and the moons runs."""
+    from scenes.animate.flavours import animate_comparison
     from scenes.compare import (
+        GALLERY_COMPARISONS,
         moons_comparison,
         render_flavour_gallery,
         render_moons_comparison,
     )
 
-    entries = [
-        _entry(title, files, caption, out)
-        for title, files, caption in render_flavour_gallery(out, quick=quick)
-    ]
+    entries = []
+    for (title, files, caption), (text, flavours, surface, steps, _) in zip(
+        render_flavour_gallery(out, quick=quick), GALLERY_COMPARISONS, strict=True
+    ):
+        if text in FLAVOUR_ANIMATIONS:
+            files = [
+                *files,
+                *animate_comparison(
+                    text,
+                    flavours,
+                    surface,
+                    files[0].with_suffix(".mp4"),
+                    _video_settings(quick, 10),
+                    steps=60 if quick else steps,
+                    progress=False,
+                ).files,
+            ]
+            caption += (
+                " The video: the same race, with the distance panel's cursor "
+                "moving with the particles."
+            )
+        entries.append(_entry(title, files, caption, out))
     result = moons_comparison(
         seeds=(0, 1) if quick else (0, 1, 2), epochs=5 if quick else None
     )

@@ -61,6 +61,9 @@ MAX_DPI = 2400
 BYTES_PER_PIXEL = 12
 #: The gallery page's marker (see `scenes.gallery`).
 HTML_GENERATOR = '<meta name="generator" content="optiscape">'
+#: The last line of the Markdown this tool writes (an HTML comment: invisible
+#: when rendered), how `is_own_file` knows a `.md` may be overwritten.
+MARKDOWN_GENERATOR = "<!-- generator: optiscape -->"
 
 
 class OutputRefused(ValueError):
@@ -111,6 +114,10 @@ def _html_is_own(path: Path) -> bool:
     return _tail_or_head_has(path, HTML_GENERATOR.encode())
 
 
+def _markdown_is_own(path: Path) -> bool:
+    return _tail_or_head_has(path, MARKDOWN_GENERATOR.encode())
+
+
 def _video_is_own(path: Path) -> bool:
     """An mp4/webm with this tool's configuration in its comment tag (the JSON
     key `"optiscape"` is near the head with faststart, or the tail), or a GIF
@@ -128,6 +135,7 @@ _RECOGNISERS: dict[str, Callable[[Path], bool]] = {
     ".pdf": _pdf_is_own,
     ".npz": _npz_is_own,
     ".html": _html_is_own,
+    ".md": _markdown_is_own,
     ".mp4": _video_is_own,
     ".webm": _video_is_own,
     ".gif": _video_is_own,

@@ -13,7 +13,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 import surfaces
-from simulator import optimizers
+from simulator import optimizers, scalar
 from simulator.budget import (
     DEFAULT_MEMORY_LIMIT,
     MemoryLimitError,
@@ -502,6 +502,18 @@ def _run(
     bar,
     noise_source=(COUNTER, None),
 ) -> Trace:
+    # Tiny float64 batches step on Python floats (simulator.scalar): the same
+    # Trace bit for bit, without numpy's per-call overhead on every step.
+    fast = scalar.plan(surface, opt, starts, steps, noise, noise_source[0])
+    if fast is not None:
+        trace = scalar.run(
+            fast, surface, opt, label, starts, steps, record_every, record,
+            noise, seed, box, clip, tol, limit, shared, noise_source,
+        )  # fmt: skip
+        if trace is not None:
+            if not bar.disable:
+                bar.update(steps)
+            return trace
     dtype = starts.dtype
     state = opt.init([starts], batch_ndim=starts.ndim - 1, names=["position"])
     B = state.batch_shape

@@ -22,6 +22,7 @@ TEST_OVERRIDES = {
     "AdaptiveStepSizes": {"seconds": 4.0, "steps": 40},
     "SaddleEscape": {"seconds": 4.0, "steps": 50},
     "MoonsPlane": {"seconds": 4.0, "epochs": 12},
+    "KerasVsTextbook": {"seconds": 4.0, "steps": 80},
 }
 #: Golden frames: seconds into each test video.
 GOLDEN_TIMES = (1.0, 3.0, -0.5)

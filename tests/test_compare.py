@@ -120,6 +120,21 @@ def test_same_args_matches_names_and_says_so(tmp_path):
     )
 
 
+def test_compare_table_goes_through_the_output_policy(tmp_path):
+    args = ("compare", "-o", "Adam", "-s", "rosenbrock", "-n", "10", "-q")
+    first = optiscape(*args, "--out", "a.png", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    again = optiscape(*args, "--out", "a.png", cwd=tmp_path)  # ours: overwritten
+    assert again.returncode == 0, again.stderr
+    (tmp_path / "b.md").write_text("my notes\n")
+    refused = optiscape(*args, "--out", "b.png", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "b.md" in refused.stderr
+    assert "did not write it" in refused.stderr
+    assert (tmp_path / "b.md").read_text() == "my notes\n"
+    assert not (tmp_path / "b.png").exists()  # neither file appears
+
+
 def test_matched_names_rmsprop_optax_equals_keras_where_it_should():
     # optax.rmsprop with Keras's eps is Keras's rule (reference §5); torch's is not.
     cmp = build_comparison("RMSprop(0.01)", ["keras", "torch", "optax"], match="names")

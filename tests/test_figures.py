@@ -191,3 +191,17 @@ def test_fate_map_on_an_expression_discovers_minima(tmp_path):
     (p,) = save_figure(m.ax.figure, tmp_path / "fate.png", fate.metadata)
     _assert_real_png(p)
     plt.close("all")
+
+
+def test_draw_minima_on_a_surface_without_minima_draws_nothing():
+    import matplotlib.pyplot as plt
+
+    from scenes.figures.landscape import draw_minima
+    from surfaces import get as get_surface
+
+    fig, ax = plt.subplots()
+    assert not get_surface("saddle").minima
+    assert draw_minima(ax, get_surface("saddle")) is None
+    assert not ax.collections
+    assert draw_minima(ax, get_surface("rosenbrock")) is ax.collections[0]
+    plt.close(fig)

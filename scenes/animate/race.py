@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,9 @@ from scenes.vocab import PANELS
 from simulator.trace import Race, Trace
 
 __all__ = ["VideoSettings", "animate_race", "build_race_figure"]
+
+#: `builder(fig, slot, reader) -> layer` of a caller's own linked panel.
+PanelBuilder = Callable[[Figure, Any, FrameReader], Any]
 
 
 @dataclass
@@ -169,12 +172,17 @@ class RaceFigure:
         return changed
 
 
-def _grid(fig: Figure, panels: Sequence[str]):
-    """The landscape on the left; the panels stacked in a column on the right."""
-    if not panels:
+def _grid(fig: Figure, panels: Sequence[str], extra: Sequence[str] = ()):
+    """The landscape on the left; the panels stacked in a column on the right.
+
+    `extra` names caller-built panels (`build_race_figure(side_panels=...)`),
+    stacked above the built-in ones.
+    """
+    side = [*extra, *(p for p in ("loss", "internals", "3d") if p in panels)]
+    if not side:
         return fig.add_subplot(), {}
-    side = [p for p in ("loss", "internals", "3d") if p in panels]
     heights = {"loss": 1.0, "internals": 1.6 if len(side) < 3 else 1.1, "3d": 1.4}
+    heights |= {p: 1.0 for p in extra}
     outer = fig.add_gridspec(1, 2, width_ratios=(1.25, 1.0))
     ax = fig.add_subplot(outer[0])
     right = outer[1].subgridspec(len(side), 1, height_ratios=[heights[p] for p in side])
@@ -188,15 +196,25 @@ def build_race_figure(
     glyphs: Sequence[str] = (),
     max_particles: int = 1000,
     title: str | bool = True,
+    side_panels: Mapping[str, PanelBuilder] | None = None,
 ) -> RaceFigure:
-    """Creates every artist of the race animation once (nothing drawn yet)."""
+    """Creates every artist of the race animation once (nothing drawn yet).
+
+    Args:
+        side_panels: name -> `builder(fig, slot, reader)` returning a layer
+            (`update(row)` and `animated`, e.g. a `CurveArtists` with a
+            cursor), drawn in its own slot of the right column, above the
+            `settings.panels`; for linked panels of one caller's own (the
+            flavour comparison's distance to Keras).
+    """
     traces = as_traces(run)
     reader = FrameReader(traces, glyphs=glyphs, max_particles=max_particles)
     w, h = settings.size
     fig = Figure(figsize=(w / settings.dpi, h / settings.dpi), dpi=settings.dpi)
     FigureCanvasAgg(fig)  # off-screen, whatever the pyplot backend
     fig.set_layout_engine("constrained")
-    ax, slots = _grid(fig, settings.panels)
+    side_panels = dict(side_panels or {})
+    ax, slots = _grid(fig, settings.panels, list(side_panels))
     art = RaceArtists(ax=ax, reader=reader)
     art.contour, art.colorbar = draw_contours(ax, reader.surface, reader.view)
     n_particles = sum(se.n_particles for se in reader.series)
@@ -232,6 +250,8 @@ def build_race_figure(
     if title:
         fig.suptitle(title if isinstance(title, str) else title_of(traces), fontsize=11)
     figure = RaceFigure(fig=fig, reader=reader, race=art)
+    for name, builder in side_panels.items():
+        figure.panels[name] = builder(fig, slots[name], reader)
     _add_panels(figure, traces, slots, settings)
     return figure
 
@@ -288,6 +308,7 @@ def animate_race(
     title: str | bool = True,
     config: dict[str, Any] | None = None,
     progress: bool = True,
+    side_panels: Mapping[str, PanelBuilder] | None = None,
 ) -> Animation:
     """Renders the race as a video (or HTML player, or PNG frames).
 
@@ -300,6 +321,7 @@ def animate_race(
         title: True for a generated title, a string, or False.
         config: extra configuration to store (merged over the run's metadata).
         progress: a progress bar over frames.
+        side_panels: caller-built linked panels (see `build_race_figure`).
 
     Returns:
         The `Animation` (displays itself in Jupyter).
@@ -309,7 +331,12 @@ def animate_race(
     settings = settings or VideoSettings()
     settings.check_even(video_format(out))
     figure = build_race_figure(
-        run, settings, glyphs=glyphs, max_particles=max_particles, title=title
+        run,
+        settings,
+        glyphs=glyphs,
+        max_particles=max_particles,
+        title=title,
+        side_panels=side_panels,
     )
     clock = settings.clock(figure.reader)
     canvas = BlitCanvas(figure.fig, figure.animated)

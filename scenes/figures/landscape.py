@@ -308,7 +308,9 @@ def plot_race(
 
 
 def draw_minima(ax: Axes, surface: Any) -> Any:
-    """Stars at the surface's known minima."""
+    """Stars at the surface's known minima; `None` when it lists none (a saddle)."""
+    if not surface.minima:
+        return None
     mins = np.array([m.xy for m in surface.minima])
     return ax.scatter(mins[:, 0], mins[:, 1], **MINIMUM_STYLE)
 

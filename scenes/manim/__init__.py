@@ -39,6 +39,11 @@ SCENES = {
         "The moons MLP: ten configurations on a PCA plane of the loss, an inset "
         "decision boundary, and the off-plane error stated.",
     ),
+    "KerasVsTextbook": (
+        "flavours",
+        "Adam as Keras 3 runs it and as Kingma & Ba state it, racing from one "
+        "start: the two rules side by side, eps-hat and bias correction marked.",
+    ),
     "SwarmScene": (
         "race",
         "300 Adam particles on Himmelblau (the benchmark swarm; no math).",
