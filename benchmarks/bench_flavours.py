@@ -6,9 +6,11 @@ float64, positions and loss recorded). Keras and flavour runs alternate and each
 time is the best of R in CPU seconds of this process (`time.process_time`, the
 recording thread included), so other processes on a busy machine barely move it.
 Target: a flavour at most 10% slower than its Keras optimizer (ratio <= 1.10).
-torch flavours are also timed with `emulate_fma = False` (`[no fma]`): numpy has
-no fused multiply-add, and emulating torch's exactly costs about 20 operations
-per fused op.
+torch flavours are also timed with `emulate_fma = False` (`[no fma]`, rounding
+twice): the difference is the cost of torch's fused multiply-adds, which
+`numerics.fma` computes on the FMA instruction through BLAS `daxpy` (a scalar
+times an array: free) or numpy's complex multiply (two arrays: interleaving the
+operands costs a few passes). The kernels in use are printed first.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import time
 import numpy as np
 
 from scenes.compare import build_comparison
-from simulator import simulate
+from simulator import numerics, simulate
 from simulator.optimizers import parse
 
 NO_FMA = " [no fma]"
@@ -35,6 +37,7 @@ PAIRS = {
     "SGD(learning_rate=0.0005, momentum=0.9, nesterov=True)": [
         "torch",
         "optax",
+        "textbook",
         "article",
     ],
     "Nadam(learning_rate=0.05)": ["torch", "optax"],
@@ -87,7 +90,8 @@ def main() -> None:
     only = set(args.only.split(",")) if args.only else None
     print(
         f"{args.particles} particles x {args.steps} steps, Rosenbrock, float64, "
-        f"CPU seconds, best of {args.repeats} (alternating)"
+        f"CPU seconds, best of {args.repeats} (alternating); "
+        f"fma kernels: {numerics.fma_kernels()}"
     )
     worst = 0.0
     for keras_text, prefixes in PAIRS.items():

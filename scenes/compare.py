@@ -51,10 +51,9 @@ class Entrant:
 
     @property
     def label(self) -> str:
-        """`Adam · Keras`, `Adam · PyTorch`, ..."""
-        if isinstance(self.optimizer, FlavourOptimizer):
-            return self.optimizer.label
-        return f"{type(self.optimizer).__name__} · Keras"
+        """`Adam · Keras`, `Adam · PyTorch`, ... (`Optimizer.label`, the names
+        `legend_labels` gives any race with a flavour in it)."""
+        return self.optimizer.label
 
 
 @dataclass
@@ -550,12 +549,14 @@ GALLERY_COMPARISONS = (
     ),
     (
         "SGD(learning_rate=0.0005, momentum=0.9, nesterov=True)",
-        ("keras", "torch", "optax", "article"),
+        ("keras", "torch", "optax", "textbook", "article"),
         "rosenbrock",
         300,
         "Nesterov SGD: Keras keeps lr inside the velocity, torch and optax outside "
         "(w -= lr·(g + μ·b)); with a constant lr the two are the same rule, so the "
-        "distance stays at rounding level.",
+        "distance stays at rounding level. Sutskever et al. (2013) take the "
+        "gradient at θ + μ·v and record θ; Keras records that look-ahead point "
+        "itself, so the textbook path is Keras's shifted back by μ·v.",
     ),
 )
 
@@ -576,6 +577,6 @@ def render_flavour_gallery(out: Path, *, quick: bool = False) -> list[tuple]:
         )
         title = f"{text.split('(')[0]} as Keras, PyTorch, optax, the paper, the article"
         if "nesterov=True" in text:
-            title = "Nesterov SGD as Keras, PyTorch, optax and the article"
+            title = "Nesterov SGD as Keras, PyTorch, optax, the paper, the article"
         entries.append((title, files, caption))
     return entries

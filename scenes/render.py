@@ -257,7 +257,12 @@ def _render_spec(spec, figure_out, video_out, progress) -> list[Path]:
             [o["text"] for o in spec.optimizers],
             spec.starts,
             spec.steps,
-            labels=[o.get("label", _text(o["text"])) for o in spec.optimizers],
+            labels=[
+                o.get("label", default)
+                for o, default in zip(
+                    spec.optimizers, _labels(spec.optimizers), strict=True
+                )
+            ],
             record_every=spec.record_every,
             **common,
         )
@@ -406,8 +411,9 @@ def render_video(
     ).files
 
 
-def _text(text: str) -> str:
-    """The canonical text of an optimizer (so labels match the run)."""
+def _labels(optimizers) -> list[str]:
+    """The default legend labels of a spec's optimizers (as `simulate` gives)."""
     from simulator.engine import resolve_optimizer
+    from simulator.optimizers.text import legend_labels
 
-    return resolve_optimizer(text).to_text()
+    return legend_labels([resolve_optimizer(o["text"]) for o in optimizers])

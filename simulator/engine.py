@@ -27,6 +27,7 @@ from simulator.noise import COUNTER, GradientNoise, check_scheme
 from simulator.optimizers.base import Optimizer
 from simulator.optimizers.batching import batch_shape
 from simulator.optimizers.internals import INTERNALS
+from simulator.optimizers.text import legend_labels
 from simulator.trace import Race, Trace
 
 __all__ = [
@@ -267,7 +268,7 @@ def simulate(
     if is_race:
         if label is not None:
             raise ValueError("Use `labels=[...]` (not `label`) for a race.")
-        names = list(labels) if labels is not None else [o.to_text() for o in opts]
+        names = list(labels) if labels is not None else legend_labels(opts)
         if len(names) != len(opts):
             raise ValueError(
                 f"`labels` must have one label per optimizer ({len(opts)}). "
@@ -276,7 +277,7 @@ def simulate(
     else:
         if labels is not None:
             raise ValueError("Use `label=` (not `labels`) for a single optimizer.")
-        names = [label if label is not None else opts[0].to_text()]
+        names = [label if label is not None else legend_labels(opts)[0]]
     _check_run_memory(surface, opts, start_arr, steps, record_every, record, limit)
 
     shared = {
@@ -535,7 +536,7 @@ def _run(
     div_step = np.full(B, -1, dtype=np.int64)
     reason = np.full(B, "", dtype="<U18")
     clip_events = 0
-    f, g = surface.value_and_grad(x)
+    f, g = _evaluate(surface, opt, x, state)
     n_particles = math.prod(B)
     block = _STATUS_BLOCK // n_particles if n_particles <= _BLOCKED_UP_TO else 1
     convergence = _Convergence(x, g, minima, others, tol, max(1, min(steps, block)))
@@ -616,7 +617,7 @@ def _run(
                 # Frozen at the last finite position (before the step that left).
                 x_new = np.where(alive[..., None], x_new, x)
             x = x_new
-            f, g = surface.value_and_grad(x)
+            f, g = _evaluate(surface, opt, x, state)
             convergence.push(x, g)
             if record_row:
                 if want_internals:
@@ -684,6 +685,20 @@ def _run(
         label=label,
         metadata=jsonable(metadata),
     )
+
+
+def _evaluate(surface, opt, x, state) -> tuple[np.ndarray, np.ndarray]:
+    """The loss at the iterate `x` and the gradient where `opt` wants it.
+
+    Every rule but textbook Nesterov evaluates at its iterate (one call);
+    `Optimizer.gradient_point` returning another point costs a second one.
+    """
+    point = opt.gradient_point([x], state)[0]
+    if point is x:
+        return surface.value_and_grad(x)
+    value = getattr(surface, "value", None)  # a value-only kernel where there is one
+    f = value(x) if value is not None else surface.value_and_grad(x)[0]
+    return f, surface.value_and_grad(point)[1]
 
 
 def _allocate_recording(specs: list) -> list[np.ndarray | None]:

@@ -235,3 +235,28 @@ def test_list_flavours_shows_each_framework_defaults(capsys):
     )
     for text in (line.strip() for line in out.splitlines() if line.startswith("    ")):
         assert parse(text).to_text().startswith(text.split("(")[0])
+
+
+def test_compare_nesterov_textbook_runs_mu_v_behind_keras(tmp_path):
+    from scenes.compare import compare
+
+    text = "SGD(learning_rate=0.0005, momentum=0.9, nesterov=True)"
+    starts = [[-1.0, 1.5], [1.5, 2.0]]
+    files = compare(
+        text,
+        ["keras", "torch", "textbook"],
+        "rosenbrock",
+        tmp_path / "nesterov.png",
+        starts=starts,
+        steps=80,
+    )
+    config = read_png_config(files[0])["optiscape"]
+    final = config["compare"]["final_distance"]
+    assert config["labels"] == ["SGD · Keras", "SGD · PyTorch", "SGD · textbook"]
+    assert final["SGD · PyTorch"] < 1e-10  # lr in or out of the buffer: rounding
+    book = simulate("rosenbrock", f"textbook:{text}", starts, 80)
+    mu_v = np.linalg.norm(0.9 * book.internals["velocity"][-1], axis=-1).max()
+    assert final["SGD · textbook"] == pytest.approx(mu_v, rel=1e-9)
+    assert mu_v > 1e-3
+    table = (tmp_path / "nesterov.md").read_text()
+    assert "g at theta + mu*v (eq. 3)" in table

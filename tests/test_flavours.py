@@ -293,3 +293,176 @@ def test_torch_adam_weight_decay_is_coupled_l2():
     step = opt.step([W], [zero], opt.init([W], batch_ndim=1)).params[0] - W
     # g = 0 + 0.1*w enters the moments: the first step is lr*sign(w), not lr*wd*w.
     np.testing.assert_allclose(step, -0.01 * np.sign(W), 1e-6)
+
+
+# ---------------------------------------- textbook Nesterov: Sutskever et al. 2013
+NESTEROV = "SGD(learning_rate=0.0005, momentum=0.9, nesterov=True)"
+
+
+def _rosen_grad(p):
+    x, y = p[..., 0], p[..., 1]
+    return np.stack([-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x)], -1)
+
+
+def test_textbook_nesterov_first_steps_are_sutskever_eqs_3_4():
+    lr, mu = 0.0005, 0.9
+    theta = np.array([[-1.0, 1.5], [0.3, -0.2]])
+    v = np.zeros_like(theta)
+    expected = [theta]
+    for _ in range(4):  # eq. (3): g at theta + mu*v; eq. (4): theta += v
+        v = mu * v - lr * _rosen_grad(theta + mu * v)
+        theta = theta + v
+        expected.append(theta)
+    trace = simulate("rosenbrock", f"textbook:{NESTEROV}", starts=expected[0], steps=4)
+    np.testing.assert_allclose(trace.positions, np.array(expected), rtol=1e-14)
+    # The iterate is recorded with its own loss; the gradient is the look-ahead's.
+    x, y = trace.positions[..., 0], trace.positions[..., 1]
+    np.testing.assert_allclose(trace.loss, (1 - x) ** 2 + 100 * (y - x * x) ** 2)
+    ahead = trace.internals["lookahead"]
+    np.testing.assert_array_equal(trace.internals["grad_position"], ahead)
+    np.testing.assert_allclose(trace.gradient[:-1], _rosen_grad(ahead), rtol=1e-13)
+    # Not classical momentum (eqs. 1-2), whose second step takes g at theta_1.
+    heavy = simulate(
+        "rosenbrock",
+        "textbook:SGD(learning_rate=0.0005, momentum=0.9)",
+        starts=expected[0],
+        steps=4,
+    )
+    np.testing.assert_array_equal(heavy.positions[1], trace.positions[1])
+    assert np.all(np.abs(heavy.positions[2] - trace.positions[2]) > 1e-6)
+
+
+def test_textbook_nesterov_is_keras_shifted_by_mu_v():
+    """Keras stores phi = theta + mu*v: its path is the textbook's shifted by mu*v
+    (same gradients), so each is the other's look-ahead / nesterov_base."""
+    starts = [[-1.0, 1.5], [1.5, 2.0], [0.0, 0.0]]
+    book = simulate("rosenbrock", f"textbook:{NESTEROV}", starts=starts, steps=300)
+    keras = simulate("rosenbrock", NESTEROV, starts=starts, steps=300)
+    scale = np.max(np.abs(keras.positions))
+    base = keras.internals["nesterov_base"]
+    assert np.max(np.abs(book.positions[:-1] - base)) / scale <= 1e-12
+    ahead = book.internals["lookahead"]
+    assert np.max(np.abs(ahead - keras.positions[:-1])) / scale <= 1e-12
+    # ... and the two paths themselves differ by mu*v, visibly.
+    shift = keras.positions[1:] - book.positions[1:]
+    mu_v = 0.9 * book.internals["velocity"]
+    assert np.max(np.abs(shift - mu_v)) / scale <= 1e-12
+    assert np.max(np.abs(shift)) > 1e-2
+
+
+def test_textbook_classical_momentum_is_keras_momentum():
+    start = [[-1.0, 1.5]]
+    a = simulate("rosenbrock", "textbook:SGD(0.0005, momentum=0.9)", start, 200)
+    b = simulate("rosenbrock", "SGD(learning_rate=0.0005, momentum=0.9)", start, 200)
+    np.testing.assert_allclose(a.positions, b.positions, rtol=0, atol=1e-12)
+
+
+def test_gradient_point_is_the_iterate_for_every_other_rule():
+    x = np.array([[0.5, -0.5]])
+    for text in ("SGD(0.01, momentum=0.9, nesterov=True)", "torch:SGD(lr=0.1)"):
+        opt = parse(text)
+        state = opt.init([x], batch_ndim=1)
+        assert opt.gradient_point([x], state)[0] is x
+    opt = parse("textbook:SGD(0.01, momentum=0.9)")  # nesterov=False: eq. (1)
+    assert opt.gradient_point([x], opt.init([x], batch_ndim=1))[0] is x
+
+
+def test_textbook_nesterov_moons_loss_is_keras_loss():
+    """Keras's fit measures each batch loss at its variable, the look-ahead;
+    the trainer evaluates textbook Nesterov there too: the same loss curve."""
+    from simulator.moons.training import fit
+
+    keras = fit("SGD(learning_rate=0.05, momentum=0.9, nesterov=True)", epochs=2)
+    book = fit(
+        "textbook:SGD(learning_rate=0.05, momentum=0.9, nesterov=True)", epochs=2
+    )
+    np.testing.assert_allclose(book.loss, keras.loss, rtol=1e-12)
+    heavy = fit("textbook:SGD(learning_rate=0.05, momentum=0.9)", epochs=2)
+    assert abs(heavy.loss[-1] - keras.loss[-1]) > 1e-4
+
+
+# ------------------------------------------------- legends: one vocabulary
+def test_legend_labels_name_the_framework_beside_flavours():
+    from simulator.optimizers.text import legend_labels
+
+    opts = [parse(t) for t in ("Adam(0.05)", "torch:Adam(lr=0.05)", "optax:adam(0.05)")]
+    assert legend_labels(opts) == ["Adam · Keras", "Adam · PyTorch", "adam · optax"]
+    # A name twice: its arguments tell the two apart.
+    twice = [parse("torch:Adam(lr=0.05)"), parse("torch:Adam(lr=0.01)"), opts[0]]
+    assert legend_labels(twice) == [
+        "Adam · PyTorch (lr=0.05)",
+        "Adam · PyTorch (lr=0.01)",
+        "Adam · Keras",
+    ]
+    # Keras alone keeps its texts, as every existing figure shows them.
+    keras = [parse("Adam(0.05)"), parse("SGD(0.01)")]
+    assert legend_labels(keras) == [o.to_text() for o in keras]
+    race = simulate("rosenbrock", [*opts[:2]], [[-1.0, 1.0]], 3)
+    assert race.labels == ["Adam · Keras", "Adam · PyTorch"]
+    assert race[1].metadata["optimizer"]["text"] == "torch:Adam(lr=0.05)"
+    single = simulate("rosenbrock", "textbook:SGD(0.01, momentum=0.9)", [[0, 0]], 2)
+    assert single.label == "SGD · textbook"
+
+
+def test_manim_and_compare_use_the_same_names():
+    from scenes.compare import build_comparison
+    from scenes.manim.race import short_label
+    from simulator.optimizers.text import legend_labels
+
+    cmp = build_comparison("RMSprop(0.01)", ["keras", "torch", "optax"])
+    names = [e.label for e in cmp.entrants]
+    assert names == legend_labels([e.optimizer for e in cmp.entrants])
+    assert [short_label(n) for n in names] == names
+    assert short_label("Adam · PyTorch (lr=0.05)") == "Adam · PyTorch lr=0.05"
+
+
+def test_plot_cli_legend_shows_flavour_names(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from scenes.output import read_png_config
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scenes.cli",
+            "plot",
+            "--surface",
+            "rosenbrock",
+            "--optimizer",
+            "torch:Adam(lr=0.05)",
+            "--optimizer",
+            "Adam(learning_rate=0.05)",
+            "--steps",
+            "20",
+            "--out",
+            "race.png",
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    config = read_png_config(tmp_path / "race.png")["optiscape"]
+    assert config["labels"] == ["Adam · PyTorch", "Adam · Keras"]
+
+
+def test_textbook_nesterov_batches_momentum_arrays_and_keeps_float32():
+    from simulator.optimizers.flavours.textbook import TextbookSGD
+
+    starts = [[-1.0, 1.5], [0.5, 0.5]]
+    mus = np.array([[0.5], [0.9]])  # (H, 1) against 2 starts: H x 2 runs
+    both = simulate("rosenbrock", TextbookSGD(5e-4, mus, nesterov=True), starts, 30)
+    for h, mu in enumerate(mus[:, 0]):
+        alone = simulate(
+            "rosenbrock", TextbookSGD(5e-4, float(mu), nesterov=True), starts, 30
+        )
+        np.testing.assert_array_equal(alone.positions, both.positions[:, h])
+    f32 = simulate(
+        "rosenbrock", TextbookSGD(5e-4, 0.9, True), starts, 5, dtype="float32"
+    )
+    assert f32.positions.dtype == f32.internals["lookahead"].dtype == np.float32

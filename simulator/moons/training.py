@@ -18,6 +18,7 @@ from simulator.moons.data import DATA_DEFAULTS, make_moons
 from simulator.moons.mlp import ARTICLE_LAYER_SIZES, MLP, _check_seeds, _float_dtype
 from simulator.moons.mlp import permutations as _permutations
 from simulator.moons.results import FitHistory, ManyHistory, jsonable, package_versions
+from simulator.optimizers.text import legend_labels
 
 __all__ = ["ELEMENTWISE", "fit", "fit_many", "resolve_data"]
 
@@ -164,7 +165,7 @@ def fit_many(
             f"record={record!r}"
         )
     if labels is None:
-        labels = [o.to_text() for o in opts]
+        labels = legend_labels(opts)
     labels = [str(v) for v in labels]
     if len(labels) != O:
         raise ValueError(
@@ -210,6 +211,8 @@ def fit_many(
                     model.unflatten(params[slot]), batch_ndim=1, names=model.names
                 )
             )
+    base_point = _optimizers.Optimizer.gradient_point
+    ahead = [type(opts[i]).gradient_point is not base_point for i in order]
     E = int(ep[0])
     loss = np.full((O, S, E), np.nan)
     acc = np.full((O, S, E), np.nan)
@@ -236,9 +239,21 @@ def fit_many(
             b = idx.shape[1]
             xb = X[idx] if shuffle else X[start : start + b]
             yb = y[idx] if shuffle else y[start : start + b]
-            batch_loss, batch_correct = model._loss_and_grad(
-                params[:A], xb, yb, grads[:A]
-            )
+            at = params[:A]
+            if any(ahead[:A]):
+                # Textbook Nesterov: the gradient (and the batch loss, as Keras's
+                # is at its look-ahead variable) at the optimizer's gradient point.
+                at = at.copy()
+                for slot in np.flatnonzero(ahead[:A]):
+                    opt = opts[order[slot]]
+                    if flat[slot]:
+                        at[slot] = opt.gradient_point([params[slot]], states[slot])[0]
+                    else:
+                        point = opt.gradient_point(
+                            model.unflatten(params[slot]), states[slot]
+                        )
+                        at[slot] = model.flatten(point)
+            batch_loss, batch_correct = model._loss_and_grad(at, xb, yb, grads[:A])
             # Keras's Mean tracker: total += loss * batch_size, in floatx.
             total = total + batch_loss * dt.type(b)
             correct += batch_correct

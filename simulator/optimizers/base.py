@@ -30,7 +30,8 @@ Internals
 the motion. Names are shared by every optimizer (only the ones that apply appear):
 
 - `learning_rate` (B): the learning rate in force this step (schedules evaluated).
-- `grad_position`: where the gradient was evaluated (the parameters passed in).
+- `grad_position`: where the gradient was evaluated (the parameters passed in;
+  textbook Nesterov's look-ahead, see `Optimizer.gradient_point`).
 - `gradient`: the processed gradient the rule used (unscaled, averaged, clipped).
 - `update`: the displacement actually taken, `w_new - w_old` (everything included).
 - `effective_lr`: displacement per unit gradient, `-update / gradient` per
@@ -155,7 +156,8 @@ class Optimizer:
 
     @property
     def label(self) -> str:
-        """A short legend name, e.g. `Adam` (flavours add theirs: `Adam · PyTorch`)."""
+        """The name and its framework, e.g. `Adam · Keras`, `Adam · PyTorch`
+        (`text.legend_labels` uses it wherever a race holds a flavour)."""
         return type(self).__name__
 
     def get_config(self) -> dict[str, Any]:
@@ -293,6 +295,17 @@ class Optimizer:
         if internals:
             out = collect_internals(w_in, new_w, g_in, per_var, lr, state.batch_shape)
         return StepResult(tuple(new_w), new_state, out)
+
+    def gradient_point(self, params: Sequence[Any], state: OptState) -> Sequence[Any]:
+        """Where the gradient of the next `step` is evaluated, per variable.
+
+        `params` itself (the same objects) for every rule that takes the
+        gradient at its iterate; textbook Nesterov returns its look-ahead
+        `theta + mu*v`. `simulate` and the moons trainer evaluate there and
+        still record `params` (the iterate) and its loss.
+        """
+        del state
+        return params
 
     def finalize(
         self, params: Sequence[Any], state: OptState

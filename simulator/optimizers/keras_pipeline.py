@@ -89,6 +89,11 @@ class KerasOptimizer(Optimizer):
     )
     _strict_lr = True
 
+    @property
+    def label(self) -> str:
+        """`Adam · Keras`: the name beside flavours (`Adam · PyTorch`)."""
+        return f"{type(self).__name__} · Keras"
+
     def __init__(
         self,
         learning_rate: Any,

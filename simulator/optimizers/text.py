@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["constructor_text", "same_value", "snake_case", "value_text"]
+__all__ = [
+    "constructor_text",
+    "legend_labels",
+    "same_value",
+    "snake_case",
+    "value_text",
+]
 
 
 def snake_case(name: str) -> str:
@@ -67,3 +73,25 @@ def constructor_text(
             continue
         parts.append(f"{key}={value_text(value)}")
     return f"{call}({', '.join(parts)})"
+
+
+def legend_labels(optimizers: Sequence[Any]) -> list[str]:
+    """Legend labels of optimizers run together: the one vocabulary of every
+    figure, video, Manim scene and `compare`.
+
+    Only Keras optimizers: each one's text (`Adam(learning_rate=0.05)`). With a
+    flavour among them: `Optimizer.label`, the name and its framework (`Adam ·
+    Keras`, `Adam · PyTorch`, `adam · optax`); a name that occurs twice gets
+    its arguments (`Adam · PyTorch (lr=0.05)`). The full text is always in the
+    trace metadata (`optimizer.text`).
+    """
+    if not any(getattr(o, "flavour", None) is not None for o in optimizers):
+        return [o.to_text() for o in optimizers]
+    names = [o.label for o in optimizers]
+    labels = []
+    for opt, name in zip(optimizers, names, strict=True):
+        if names.count(name) > 1:
+            arguments = opt.to_text().partition("(")[2][:-1]
+            name = f"{name} ({arguments})" if arguments else name
+        labels.append(name)
+    return labels

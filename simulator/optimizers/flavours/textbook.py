@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulator.optimizers.batching import expand
 from simulator.optimizers.flavours.common import Flavour, FlavourOptimizer
+from simulator.optimizers.validation import check_bool
 
 __all__ = [
     "TEXTBOOK",
@@ -20,6 +22,7 @@ __all__ = [
     "TextbookLion",
     "TextbookNadam",
     "TextbookRMSprop",
+    "TextbookSGD",
 ]
 
 TEXTBOOK = Flavour("textbook", "textbook", "the papers' equations")
@@ -346,6 +349,81 @@ class TextbookLion(_Textbook):
         return w_new, {"m": m}, info
 
 
+class TextbookSGD(_Textbook):
+    """Momentum as Sutskever, Martens, Dahl & Hinton state it ("On the importance
+    of initialization and momentum in deep learning", ICML 2013, Section 2).
+
+    ```
+    classical momentum (nesterov=False), eqs. (1)-(2):
+        v_{t+1} = mu*v_t - eps*grad f(theta_t)
+        theta_{t+1} = theta_t + v_{t+1}
+    Nesterov's accelerated gradient (nesterov=True), eqs. (3)-(4):
+        v_{t+1} = mu*v_t - eps*grad f(theta_t + mu*v_t)
+        theta_{t+1} = theta_t + v_{t+1}
+    ```
+
+    With `nesterov=True` the gradient is taken at the look-ahead point
+    `theta + mu*v` (`gradient_point`, where `simulate` evaluates it) and the
+    iterate recorded is `theta` itself. Keras stores the look-ahead `phi = theta
+    + mu*v` as its variable and steps `phi <- phi + mu*v_{t+1} - eps*g` (the
+    same gradients, eq. (3)), so Keras's path is this one shifted by `mu*v`:
+    Keras's `nesterov_base` internal is this flavour's `theta`. The paper fixes
+    neither eps nor mu: defaults as Keras (0.01, 0). Internals: `velocity`
+    (`v_{t+1}`), `step_size` (eps), and with Nesterov `lookahead` (`theta_t +
+    mu*v_t`, also `grad_position`).
+    """
+
+    public_name = "SGD"
+    mirrors = "SGD"
+    keras_names = {
+        "learning_rate": "learning_rate",
+        "momentum": "momentum",
+        "nesterov": "nesterov",
+    }
+    formula = {
+        "learning rate": "inside the velocity: v = mu*v - lr*g (eq. 1/3, as Keras)",
+        "first step": "v starts at 0, so v = -lr*g",
+        "nesterov": "g at theta + mu*v (eq. 3); theta is recorded, not theta + mu*v",
+        "weight decay": "none (eqs. 1-4)",
+    }
+    _hyperparameters = ("momentum",)
+    _defaults = {"learning_rate": 0.01, "momentum": 0.0, "nesterov": False}
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
+        super().__init__(learning_rate)
+        self.momentum = self.check("momentum", momentum, minimum=0.0, maximum=1.0)
+        self.nesterov = check_bool("nesterov", nesterov)
+
+    def _init_slots(self, w, ctx):
+        del ctx
+        return {"velocity": np.zeros_like(w)}
+
+    def _momentum(self, dtype, var_ndim: int) -> np.ndarray:
+        return expand(np.asarray(self.momentum, dtype), var_ndim)
+
+    def gradient_point(self, params, state):
+        """`theta + mu*v` per variable with Nesterov (eq. 3), else `params`."""
+        if not self.nesterov:
+            return params
+        return [
+            w + self._momentum(state.dtype, n) * s["velocity"]
+            for w, s, n in zip(params, state.slots, state.var_ndims, strict=True)
+        ]
+
+    def _update(self, g, w, slots, ctx):
+        mu = self._momentum(ctx.dtype, ctx.var_ndim)
+        lr = ctx.lr.astype(ctx.dtype, copy=False)
+        v = mu * slots["velocity"] - lr * g  # eq. (1) / (3): g at gradient_point
+        info = {}
+        if ctx.internals:
+            info = {"velocity": v, "step_size": np.broadcast_to(lr, w.shape)}
+            if self.nesterov:
+                ahead = w + mu * slots["velocity"]
+                info["lookahead"] = ahead
+                info["grad_position"] = ahead
+        return w + v, {"velocity": v}, info  # eq. (2) / (4)
+
+
 TEXTBOOK_OPTIMIZERS: tuple[type[FlavourOptimizer], ...] = (
     TextbookAdam,
     TextbookAdamW,
@@ -353,4 +431,5 @@ TEXTBOOK_OPTIMIZERS: tuple[type[FlavourOptimizer], ...] = (
     TextbookRMSprop,
     TextbookNadam,
     TextbookLion,
+    TextbookSGD,
 )

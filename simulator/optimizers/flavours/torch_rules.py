@@ -15,10 +15,12 @@ lerp(a, b, w)             fma(w, b - a, a)  if |w| < 0.5  else  fma(-(b - a), 1 
 ```
 
 Scalars torch computes in Python (`beta1**step`, `lr / bias_correction1`) are
-float64 here, with glibc's `pow` (`keras_pow`). `step` is torch's per-parameter
-counter, `t = iterations + 1`. Not modelled: `foreach`, `fused`, `capturable`,
-`differentiable` (implementation switches with the same maths) and sparse
-gradients.
+float64 here, with glibc's `pow` (`keras_pow`). `numerics.fma` is the FMA
+instruction itself (through BLAS `daxpy` or numpy's complex multiply, checked
+once per process), so these roundings are the hardware's, not an emulation's.
+`step` is torch's per-parameter counter, `t = iterations + 1`. Not modelled:
+`foreach`, `fused`, `capturable`, `differentiable` (implementation switches
+with the same maths) and sparse gradients.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.numerics import fma, keras_pow
+from simulator.numerics import addcmul, fma, fma_scaled, keras_pow
 from simulator.optimizers.flavours.common import Flavour, FlavourOptimizer
 
 __all__ = [
@@ -53,13 +55,18 @@ class _Torch(FlavourOptimizer):
     flavour = TORCH
     _lr_name = "lr"
     #: Round `addcmul`, `lerp` and `add(alpha=)` as torch's FMA kernels do
-    #: (`numerics.fma`). Exact, but about 20 numpy operations per fused op:
-    #: `opt.emulate_fma = False` is 1.4-2.7x faster and within 3e-14 of torch
-    #: on smooth runs, but 1e-3 away on chaotic ones (see module docstring).
+    #: (`numerics.fma`/`addcmul`: the FMA instruction through BLAS `daxpy`,
+    #: free, or numpy's complex multiply, four strided passes for `addcmul`).
+    #: `opt.emulate_fma = False` rounds twice: within 3e-14 of torch on smooth
+    #: runs, 1e-3 away on chaotic ones (see module docstring).
     emulate_fma: bool = True
 
     def _fma(self, a: Any, b: Any, c: Any) -> np.ndarray:
         return fma(a, b, c) if self.emulate_fma else a * b + c
+
+    def _fma_scaled(self, a: Any, b: Any, c: Any, k: Any) -> np.ndarray:
+        """`fma(a, b, c*k)`, the scaling rounded first (`c.mul_(k).add...`)."""
+        return fma_scaled(a, b, c, k) if self.emulate_fma else a * b + c * k
 
     def _lerp(self, a: np.ndarray, b: np.ndarray, w: Any) -> np.ndarray:
         """torch's `lerp(a, b, w)` with its two branches (w is a float or array)."""
@@ -74,7 +81,15 @@ class _Torch(FlavourOptimizer):
 
     def _addcmul(self, a, b, c, value: Any) -> np.ndarray:
         """torch's `a.addcmul(b, c, value=value)`: `fma(value*b, c, a)`."""
-        return self._fma(value * b, c, a)
+        if self.emulate_fma:
+            return addcmul(a, None, value, b, c)
+        return value * b * c + a
+
+    def _scaled_addcmul(self, a, k, b, c, value: Any) -> np.ndarray:
+        """torch's `a.mul(k).addcmul(b, c, value=value)`."""
+        if self.emulate_fma:
+            return addcmul(a, k, value, b, c)
+        return value * b * c + a * k
 
     def __init__(self, lr: Any, weight_decay: Any, maximize: bool):
         super().__init__(lr)
@@ -189,7 +204,9 @@ class TorchSGD(_Torch):
         if ctx.iterations == 0:
             buf = g.copy()
         else:
-            buf = self._add(slots["momentum_buffer"] * mu, g, 1 - ctx.hp["dampening"])
+            buf = self._fma_scaled(
+                g, 1 - ctx.hp["dampening"], slots["momentum_buffer"], mu
+            )
         if isinstance(self.momentum, np.ndarray):
             # torch has no buffer where momentum == 0: the direction is g itself.
             buf = np.where(mu != 0, buf, g)
@@ -277,7 +294,7 @@ class TorchAdam(_TorchBetas):
         g, w = self._decay(g, w, ctx)
         b1, b2 = ctx.hp["beta1"], ctx.hp["beta2"]
         m = self._lerp(slots["exp_avg"], g, 1 - b1)
-        v = self._addcmul(slots["exp_avg_sq"] * b2, g, g, 1 - b2)
+        v = self._scaled_addcmul(slots["exp_avg_sq"], b2, g, g, 1 - b2)
         new = {"exp_avg": m, "exp_avg_sq": v}
         bc1 = 1 - ctx.pow(b1)
         bc2_sqrt = keras_pow(1 - ctx.pow(b2), 0.5, ctx.dtype)  # Python `** 0.5`
@@ -402,7 +419,7 @@ class TorchNAdam(TorchAdam):
         mu_next = b1 * (1.0 - 0.5 * ctx.pow(0.96, (t + 1) * md))
         prod = slots["mu_product"] * mu
         m = self._lerp(slots["exp_avg"], g, 1 - b1)
-        v = self._addcmul(slots["exp_avg_sq"] * b2, g, g, 1 - b2)
+        v = self._scaled_addcmul(slots["exp_avg_sq"], b2, g, g, 1 - b2)
         denom = np.sqrt(v / bc2) + ctx.hp["eps"]
         prod_next = prod * mu_next
         lr = ctx.lr
@@ -467,7 +484,7 @@ class TorchRAdam(TorchAdam):
         g, w = self._decay(g, w, ctx)
         b1, b2, t = ctx.hp["beta1"], ctx.hp["beta2"], ctx.t
         m = self._lerp(slots["exp_avg"], g, 1 - b1)
-        v = self._addcmul(slots["exp_avg_sq"] * b2, g, g, 1 - b2)
+        v = self._scaled_addcmul(slots["exp_avg_sq"], b2, g, g, 1 - b2)
         b2_t = ctx.pow(b2)
         bc1 = 1 - ctx.pow(b1)
         bc2 = 1 - b2_t
@@ -571,7 +588,7 @@ class TorchRMSprop(_Torch):
     def _update(self, g, w, slots, ctx):
         g = self._grad(g, w, ctx)
         alpha = ctx.hp["alpha"]
-        v = self._addcmul(slots["square_avg"] * alpha, g, g, 1 - alpha)
+        v = self._scaled_addcmul(slots["square_avg"], alpha, g, g, 1 - alpha)
         new = {"square_avg": v}
         info: dict[str, Any] = {}
         if self.centered:
@@ -770,10 +787,10 @@ class TorchAdadelta(_Torch):
     def _update(self, g, w, slots, ctx):
         g = self._grad(g, w, ctx)
         rho, eps = ctx.hp["rho"], ctx.hp["eps"]
-        v = self._addcmul(slots["square_avg"] * rho, g, g, 1 - rho)
+        v = self._scaled_addcmul(slots["square_avg"], rho, g, g, 1 - rho)
         std = np.sqrt(v + eps)
         delta = np.sqrt(slots["acc_delta"] + eps) / std * g
-        acc = self._addcmul(slots["acc_delta"] * rho, delta, delta, 1 - rho)
+        acc = self._scaled_addcmul(slots["acc_delta"], rho, delta, delta, 1 - rho)
         w_new = self._add(w, delta, -ctx.lr)
         info: dict[str, Any] = {}
         if ctx.internals:
