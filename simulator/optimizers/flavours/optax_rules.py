@@ -398,9 +398,16 @@ class OptaxAdagrad(_Optax):
         return {"sum_of_squares": np.broadcast_to(a0, w.shape).copy()}
 
     def _update(self, g, w, slots, ctx):
-        acc = g * g + slots["sum_of_squares"]
+        acc = g * g
+        acc += slots["sum_of_squares"]
+        inv = acc + ctx.hp["eps"]
+        np.sqrt(inv, out=inv)
         with np.errstate(divide="ignore"):
-            inv = np.where(acc > 0, 1 / np.sqrt(acc + ctx.hp["eps"]), 0.0)
+            np.divide(1.0, inv, out=inv)
+        # optax zeroes rsqrt where A == 0; one min() instead of a where over
+        # every element when no A is 0 (or NaN, which fails `> 0` as in optax).
+        if acc.size and not acc.min() > 0:
+            inv = np.where(acc > 0, inv, 0.0)
         info: dict[str, Any] = {}
         if ctx.internals:
             info["second_moment"] = acc
