@@ -68,6 +68,17 @@ def _rosenbrock(x, y):
     return f, fx, 200 * t
 
 
+def _rosenbrock_value(x, y):
+    """`_rosenbrock`'s f alone, the same operations (bit-identical, tested): the
+    loss where the gradient is taken elsewhere (textbook Nesterov)."""
+    t = y - x * x
+    u = 1 - x
+    f = t * t
+    f *= 100.0
+    f += u * u
+    return f
+
+
 # -- saddles -------------------------------------------------------------------
 
 
@@ -350,6 +361,7 @@ BUILTIN: tuple[Surface, ...] = (
     Surface(
         "rosenbrock",
         _rosenbrock,
+        value_fn=_rosenbrock_value,
         formula="(1 - x)**2 + 100*(y - x**2)**2",
         latex=r"(1 - x)^2 + 100\,(y - x^2)^2",
         description="Rosenbrock's banana: a curved, flat-bottomed parabolic valley; "
