@@ -8,9 +8,10 @@ recording thread included), so other processes on a busy machine barely move it.
 Target: a flavour at most 10% slower than its Keras optimizer (ratio <= 1.10).
 torch flavours are also timed with `emulate_fma = False` (`[no fma]`, rounding
 twice): the difference is the cost of torch's fused multiply-adds, which
-`numerics.fma` computes on the FMA instruction through BLAS `daxpy` (a scalar
-times an array: free) or numpy's complex multiply (two arrays: interleaving the
-operands costs a few passes). The kernels in use are printed first.
+`numerics.fma` computes as one numba ufunc on `llvm.fma` (the `fast` extra), or
+without numba on the FMA instruction through BLAS `daxpy` (a scalar times an
+array: free) or numpy's complex multiply (two arrays: interleaving the operands
+costs a few passes). The kernels in use are printed first.
 """
 
 from __future__ import annotations

@@ -53,7 +53,9 @@ def fma(a: Any, b: Any, c: Any) -> np.ndarray:
     numpy has no fused multiply-add, but compiled kernels that use the FMA
     instruction (torch's CPU `addcmul`, `lerp`, `add(alpha=)`) round `a*b + c`
     once; on a chaotic surface the one-ulp difference from `a*b + c` grows to
-    1e-3 within 200 steps. Two kernels numpy and scipy already carry run on the
+    1e-3 within 200 steps. With numba installed (the `fast` extra) `fma` is a
+    ufunc compiled on LLVM's `llvm.fma` intrinsic: one pass, as cheap as
+    `a*b + c`. Without it, two kernels numpy and scipy already carry run on the
     FMA instruction, so this is the hardware's correctly rounded result:
 
     - a scalar times an array: BLAS `daxpy` (`y <- alpha*x + y`, fused in
@@ -92,10 +94,12 @@ def fma_scaled(a: Any, b: Any, c: Any, k: Any) -> np.ndarray:
         wide = np.asarray(a, np.float64) * np.asarray(b, np.float64)
         c = c if k is None else np.multiply(c, k)
         return np.asarray(wide + np.asarray(c, np.float64), np.float32)
+    kernels = fma_kernels()
+    if kernels["array"] == LLVM:
+        return _LLVM["fma"](a, b, c, 1.0 if k is None else k)
     a = np.asarray(a, np.float64)
     b = np.asarray(b, np.float64)
     c = np.asarray(c, np.float64)
-    kernels = fma_kernels()
     # x is an array factor, y the other (a scalar if either is).
     x, y = (b, a) if a.ndim == 0 else (a, b)
     if y.ndim == 0 and kernels["scalar"] == AXPY:
@@ -128,7 +132,10 @@ def addcmul(c: Any, k: Any, value: Any, a: Any, b: Any) -> np.ndarray:
     operand `k + i*b` (its real part kept), so the fused op costs about four
     passes, as many as `value*a*b + c*k` unfused; `fma_scaled` otherwise.
     """
-    if fma_kernels()["array"] == COMPLEX and _plain_addcmul(c, k, value, a, b):
+    kernel = fma_kernels()["array"]
+    if kernel == LLVM and np.result_type(c, a, b, value) == np.float64:
+        return _LLVM["addcmul"](c, 1.0 if k is None else k, value, a, b)
+    if kernel == COMPLEX and _plain_addcmul(c, k, value, a, b):
         return _complex_addcmul(c, 1.0 if k is None else float(k), value, a, b)
     return fma_scaled(np.multiply(value, a), b, c, k)
 
@@ -186,6 +193,7 @@ def _addcmul_case(x: Any, y: Any, c: Any, k: Any) -> np.ndarray:
 
 
 #: `fma_kernels()` values: the hardware FMA through these, or the emulation.
+LLVM = "numba-llvm-fma"
 AXPY = "blas-daxpy"
 COMPLEX = "complex-multiply"
 DEKKER = "error-free-transforms"
@@ -198,10 +206,15 @@ _AXPY_CHUNK = 10_000
 def fma_kernels() -> dict[str, str]:
     """The kernel `fma` uses for a scalar times an array and for two arrays.
 
-    `{"scalar": "blas-daxpy" | "complex-multiply" | "error-free-transforms",
-    "array": "complex-multiply" | "error-free-transforms"}`, decided once per
-    process by `_is_fused` (about 30 ms).
+    `{"scalar": "numba-llvm-fma" | "blas-daxpy" | "complex-multiply" |
+    "error-free-transforms", "array": "numba-llvm-fma" | "complex-multiply" |
+    "error-free-transforms"}`, decided once per process by `_is_fused` (about
+    30 ms; compiling the numba ufuncs, when numba is installed, about 0.5 s).
     """
+    if not _KERNELS and _llvm_ufuncs():
+        fused = _is_fused(_LLVM["fma"]) and _is_fused(_llvm_addcmul_case)
+        if fused:
+            _KERNELS.update(scalar=LLVM, array=LLVM)
     if not _KERNELS:
         complex_ok = _is_fused(_complex_fma) and _is_fused(_addcmul_case)
         try:
@@ -211,6 +224,59 @@ def fma_kernels() -> dict[str, str]:
         fallback = COMPLEX if complex_ok else DEKKER
         _KERNELS.update(scalar=AXPY if axpy_ok else fallback, array=fallback)
     return dict(_KERNELS)
+
+
+#: The numba ufuncs, once compiled: "fma" `(a, b, c, k) -> fma(a, b, c*k)` and
+#: "addcmul" `(c, k, value, a, b) -> fma(value*a, b, c*k)` (float64).
+_LLVM: dict[str, Any] = {}
+
+
+def _llvm_ufuncs() -> bool:
+    """Compiles `_LLVM`'s ufuncs on `llvm.fma`; False when numba is missing.
+
+    `llvm.fma` is the correctly rounded fused multiply-add whatever the CPU
+    (LLVM lowers it to the instruction, or to libm's `fma`), so these are exact
+    by construction; `fma_kernels` still checks them like the others. No
+    `cache=True`: nothing is written beside the package.
+    """
+    if _LLVM:
+        return True
+    try:
+        import numba
+        from llvmlite import ir
+        from numba.core import types
+        from numba.extending import intrinsic
+    except ImportError:
+        return False
+
+    @intrinsic
+    def fused(typingctx, a, b, c):
+        def codegen(context, builder, signature, args):
+            d = ir.DoubleType()
+            fn = builder.module.declare_intrinsic(
+                "llvm.fma", [d], ir.FunctionType(d, [d, d, d])
+            )
+            return builder.call(fn, args)
+
+        return types.float64(types.float64, types.float64, types.float64), codegen
+
+    f8 = numba.float64
+
+    @numba.vectorize([f8(f8, f8, f8, f8)], nopython=True)
+    def fma4(a, b, c, k):
+        return fused(a, b, c * k)  # c*k rounded first, as torch's mul_ does
+
+    @numba.vectorize([f8(f8, f8, f8, f8, f8)], nopython=True)
+    def addcmul5(c, k, value, a, b):
+        return fused(value * a, b, c * k)
+
+    _LLVM.update(fma=fma4, addcmul=addcmul5)
+    return True
+
+
+def _llvm_addcmul_case(x: Any, y: Any, c: Any, k: Any) -> np.ndarray:
+    """`_LLVM["addcmul"]` (value 1) in `_is_fused`'s signature."""
+    return _LLVM["addcmul"](c, k, 1.0, x, y)
 
 
 def _axpy(alpha: float, x: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -332,6 +398,12 @@ def _dekker_fma(a: Any, b: Any, c: Any) -> np.ndarray:
     t += c - bb
     t += e
     s += t
+    # Where the transforms meet inf or NaN (inf - inf) or the result is zero
+    # (`-0 + 0` loses the sign), `a*b + c` is the fused result: IEEE's special
+    # cases, and an exact zero means `a*b == -c` was representable.
+    special = ~np.isfinite(s) | (s == 0)
+    if special.any():
+        s = np.where(special, p + c, s)
     return s
 
 
