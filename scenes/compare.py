@@ -66,6 +66,25 @@ class Comparison:
     statement: str
 
 
+def rule_title(keras: KerasOptimizer) -> str:
+    """The compared rule for a title: `"SGD (momentum 0.9, nesterov)"`, `"Adam"`.
+
+    The class name alone hides what decides the rule (Nesterov SGD's flavours
+    differ where plain momentum's do not), so its switches that are on and a
+    scalar momentum are named.
+    """
+    notes = [
+        flag
+        for flag in ("nesterov", "centered", "amsgrad")
+        if getattr(keras, flag, False) is True
+    ]
+    momentum = getattr(keras, "momentum", None)
+    if isinstance(momentum, int | float) and momentum:
+        notes.insert(0, f"momentum {momentum:g}")
+    name = type(keras).__name__
+    return f"{name} ({', '.join(notes)})" if notes else name
+
+
 def _keras_reference(optimizer: str, learning_rate: float | None) -> KerasOptimizer:
     text = optimizer if "(" in optimizer else f"{optimizer}()"
     opt = parse(text)
@@ -359,7 +378,7 @@ def compare(
     fig, (ax_race, ax_dist) = plt.subplots(
         1, 2, figsize=(14, 6.5), layout="constrained", width_ratios=(1.1, 1)
     )
-    plot_race(race, ax_race, title=f"{type(cmp.keras).__name__}: flavours")
+    plot_race(race, ax_race, title=f"{rule_title(cmp.keras)}: flavours")
     _plot_distances(ax_dist, race, dist, ref)
     config = {**race.metadata, "compare": run.config}
     with writing():  # the figure and its table appear together, or neither

@@ -301,8 +301,13 @@ def render_gallery(out: Path, *, quick: bool = False, progress: bool = True) -> 
 
 
 #: Flavour comparisons (Keras text in `GALLERY_COMPARISONS`) also animated: the
-#: two whose paths part visibly from the first steps.
-FLAVOUR_ANIMATIONS = ("RMSprop(learning_rate=0.01)", "Adagrad(learning_rate=0.1)")
+#: ones whose paths part visibly (Nesterov: the textbook's θ trails Keras's
+#: look-ahead point by μ·v).
+FLAVOUR_ANIMATIONS = (
+    "RMSprop(learning_rate=0.01)",
+    "Adagrad(learning_rate=0.1)",
+    "SGD(learning_rate=0.0005, momentum=0.9, nesterov=True)",
+)
 
 
 def _flavour_entries(out: Path, quick: bool) -> list[dict]:

@@ -260,3 +260,15 @@ def test_compare_nesterov_textbook_runs_mu_v_behind_keras(tmp_path):
     assert mu_v > 1e-3
     table = (tmp_path / "nesterov.md").read_text()
     assert "g at theta + mu*v (eq. 3)" in table
+
+
+def test_titles_name_the_switches_that_decide_the_rule():
+    from scenes.compare import rule_title
+    from simulator.optimizers import parse
+
+    assert rule_title(parse("SGD(0.01)")) == "SGD"
+    assert rule_title(parse("SGD(0.01, momentum=0.9, nesterov=True)")) == (
+        "SGD (momentum 0.9, nesterov)"
+    )
+    assert rule_title(parse("RMSprop(centered=True)")) == "RMSprop (centered)"
+    assert rule_title(parse("Adam(amsgrad=True)")) == "Adam (amsgrad)"

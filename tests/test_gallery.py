@@ -45,7 +45,7 @@ def test_quick_gallery_renders_everything(tmp_path):
     assert set(videos) == {
         "race_rosenbrock.mp4", "race_saddle.mp4", "race_valley.mp4",
         "glyphs_long_valley.mp4", "moons/moons_training.mp4",
-        "flavours_rmsprop.mp4", "flavours_adagrad.mp4",
+        "flavours_rmsprop.mp4", "flavours_adagrad.mp4", "flavours_nesterov_sgd.mp4",
     }  # fmt: skip
     for name in videos:
         info = probe(tmp_path / name)

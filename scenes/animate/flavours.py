@@ -10,7 +10,7 @@ import numpy as np
 
 from scenes.animate.player import Animation
 from scenes.animate.race import VideoSettings, animate_race
-from scenes.compare import ZERO_FLOOR, ComparisonRun, run_comparison
+from scenes.compare import ZERO_FLOOR, ComparisonRun, rule_title, run_comparison
 from scenes.figures.curves import CurveArtists, plot_loss_curves
 from scenes.figures.landscape import surface_title
 from scenes.frames import FrameReader
@@ -113,7 +113,7 @@ def animate_comparison(
     settings.extra = {**settings.extra, "kind": "compare"}
     how = "matched names" if match == "names" else "matched defaults"
     title = (
-        f"{type(keras).__name__}, learning rate {value_text(keras.learning_rate)}, "
+        f"{rule_title(keras)}, learning rate {value_text(keras.learning_rate)}, "
         f"{how}: {len(run.race)} flavours on {surface_title(run.race[0].surface)}"
     )
     return animate_race(
