@@ -18,6 +18,7 @@ from manim import (
     MathTypst,
     Polygon,
     RegularPolygon,
+    RoundedRectangle,
     Scene,
     Square,
     Star,
@@ -44,6 +45,7 @@ __all__ = [
     "Plane",
     "TraceScene",
     "Trails",
+    "card",
     "clip_segments",
     "edge_normals",
     "short_label",
@@ -505,6 +507,21 @@ class GlyphText(VMobject):
 def text(s: str, size: float = 22, color: str = INK, **kw) -> Text:
     """Pango text in the scenes' font and ink."""
     return Text(s, font=FONT, font_size=size, color=color, **kw)
+
+
+def card(lines: Sequence[str], size: float = 17) -> VGroup:
+    """A closing card: the lines left-aligned on a rounded, nearly opaque box."""
+    body = VGroup(*[text(s, size) for s in lines]).arrange(
+        DOWN, aligned_edge=LEFT, buff=0.1
+    )
+    box = (
+        RoundedRectangle(
+            corner_radius=0.1, width=body.width + 0.5, height=body.height + 0.4
+        )
+        .set_fill("#FFFFFF", 0.94)
+        .set_stroke(INK, 1)
+    )
+    return VGroup(box, body.move_to(box))
 
 
 def math(src: str, size: float = 30, color: str = INK) -> MathTypst:

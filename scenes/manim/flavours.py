@@ -13,12 +13,11 @@ from manim import (
     UP,
     FadeIn,
     Indicate,
-    RoundedRectangle,
     VGroup,
 )
 
 from scenes.compare import MATCHES, ComparisonRun, build_comparison, run_comparison
-from scenes.manim.base import INK, LiveText, TraceScene, fmt, math, text
+from scenes.manim.base import INK, LiveText, TraceScene, card, fmt, math, text
 from scenes.manim.race import first_below
 from scenes.style import OKABE_ITO
 from simulator.engine import resolve_surface
@@ -388,19 +387,9 @@ class KerasVsTextbook(TraceScene):
                 if s >= 0
                 else f"{_who(label)}: f never < {tol}"
             )
-        body = VGroup(*[text(s, 15) for s in lines]).arrange(
-            DOWN, aligned_edge=LEFT, buff=0.1
-        )
-        box = (
-            RoundedRectangle(
-                corner_radius=0.1, width=body.width + 0.5, height=body.height + 0.4
-            )
-            .set_fill("#FFFFFF", 0.94)
-            .set_stroke(INK, 1)
-        )
         # At the bottom of the landscape: the paths stay readable beside it.
-        card = VGroup(box, body.move_to(box))
+        closing = card(lines, 15)
         l, r, b, t = self.plane.edges
-        if card.width > r - l - 0.2:
-            card.scale_to_fit_width(r - l - 0.2)
-        return card.move_to([(l + r) / 2, b + 0.12, 0], aligned_edge=DOWN)
+        if closing.width > r - l - 0.2:
+            closing.scale_to_fit_width(r - l - 0.2)
+        return closing.move_to([(l + r) / 2, b + 0.12, 0], aligned_edge=DOWN)

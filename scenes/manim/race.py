@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-from manim import DOWN, LEFT, FadeIn, RoundedRectangle, VGroup
+from manim import DOWN, LEFT, FadeIn, VGroup
 
 from scenes.gallery import ARTICLE_RACES, article_optimizers
-from scenes.manim.base import INK, TraceScene, fmt, math, short_label, text
+from scenes.manim.base import TraceScene, card, fmt, math, short_label, text
 
 __all__ = ["OptimizerRace", "SwarmScene", "first_below", "short_label"]
 
@@ -109,18 +109,7 @@ class OptimizerRace(TraceScene):
             f"Lowest final loss: {short_label(best.label)}, "
             f"{fmt(float(np.median(best.final_loss)))}"
         )
-        body = VGroup(*[text(s, 17) for s in lines]).arrange(
-            DOWN, aligned_edge=LEFT, buff=0.1
-        )
-        box = (
-            RoundedRectangle(
-                corner_radius=0.1, width=body.width + 0.5, height=body.height + 0.4
-            )
-            .set_fill("#FFFFFF", 0.94)
-            .set_stroke(INK, 1)
-        )
-        card = VGroup(box, body.move_to(box))
-        return card.move_to(self.plane.center)
+        return card(lines, 17).move_to(self.plane.center)
 
 
 class SwarmScene(TraceScene):
