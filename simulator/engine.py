@@ -658,8 +658,48 @@ def _run(
             if progress_bar:
                 bar.update(1)
     convergence.flush()
-    cand, cand_step = convergence.cand, convergence.cand_step
+    return finish_trace(
+        shared,
+        opt,
+        label,
+        clip_events,
+        surface,
+        rows=rows,
+        positions=positions,
+        loss=loss,
+        gradient=gradient,
+        internals=internals,
+        div_step=div_step,
+        reason=reason,
+        cand=convergence.cand,
+        cand_step=convergence.cand_step,
+    )
 
+
+def finish_trace(
+    shared: dict,
+    opt: Any,
+    label: str,
+    clip_events: int,
+    surface: Any,
+    *,
+    rows: np.ndarray,
+    positions: np.ndarray,
+    loss: np.ndarray | None,
+    gradient: np.ndarray | None,
+    internals: dict[str, np.ndarray],
+    div_step: np.ndarray,
+    reason: np.ndarray,
+    cand: np.ndarray,
+    cand_step: np.ndarray,
+) -> Trace:
+    """The `Trace` of a finished run, for the array path and the float path
+    (`simulator.scalar`) alike, so their statuses and metadata cannot drift.
+
+    `div_step`, `reason`, `cand` (the last convergence status) and `cand_step`
+    (the step it last changed) have the batch shape; the rest are the trace's
+    fields as recorded.
+    """
     diverged = div_step >= 0
     converged_to = np.where(diverged, -1, cand)
     converged_step = np.where(converged_to != -1, cand_step, -1)
@@ -667,7 +707,7 @@ def _run(
         **shared,
         "optimizer": optimizer_metadata(opt),
         "label": label,
-        "batch_shape": list(B),
+        "batch_shape": list(diverged.shape),
         "clip_events": clip_events,
     }
     return Trace(

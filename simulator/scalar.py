@@ -47,7 +47,6 @@ from typing import Any
 import numpy as np
 
 import surfaces.analytic as _analytic
-from simulator.metadata import jsonable, optimizer_metadata
 from simulator.noise import COUNTER, GradientNoise, normals
 from simulator.optimizers.adadelta import Adadelta
 from simulator.optimizers.adagrad import Adagrad
@@ -639,10 +638,6 @@ def run(
         changed = status[:, 1:] != status[:, :-1]
         last = steps - np.argmax(changed[:, ::-1], axis=1)
         cand_step = np.where(changed.any(axis=1), last, cand_step)
-    diverged = div_step >= 0
-    converged_to = np.where(diverged, -1, cand)
-    converged_step = np.where(converged_to != -1, cand_step, -1)
-
     recorded = hist[:, rows]  # (n, R, 5)
     positions = np.ascontiguousarray(
         np.moveaxis(recorded[..., :2], 0, 1).reshape(R, *B, 2)
@@ -657,27 +652,21 @@ def run(
     internals = (
         _internals(info, names, kept, rows, steps, lrs, B, n) if want_internals else {}
     )
-    metadata = {
-        **shared,
-        "optimizer": optimizer_metadata(opt),
-        "label": label,
-        "batch_shape": list(B),
-        "clip_events": clip_events,
-    }
-    return Trace(
-        steps_recorded=rows,
+    return engine.finish_trace(
+        shared,
+        opt,
+        label,
+        clip_events,
+        surface,
+        rows=rows,
         positions=positions,
         loss=loss,
         gradient=gradient,
         internals=internals,
-        diverged=diverged.reshape(B),
-        diverged_step=div_step.reshape(B),
-        diverged_reason=reason.reshape(B),
-        converged_step=converged_step.reshape(B),
-        converged_to=converged_to.reshape(B),
-        surface=surface,
-        label=label,
-        metadata=jsonable(metadata),
+        div_step=div_step.reshape(B),
+        reason=reason.reshape(B),
+        cand=cand.reshape(B),
+        cand_step=cand_step.reshape(B),
     )
 
 
