@@ -18,7 +18,6 @@ from simulator.budget import (
     DEFAULT_MEMORY_LIMIT,
     MemoryLimitError,
     check_run,
-    format_bytes,
     parse_bytes,
 )
 from simulator.buffers import allocate, warm_allocator
@@ -28,6 +27,14 @@ from simulator.optimizers.base import Optimizer
 from simulator.optimizers.batching import batch_shape
 from simulator.optimizers.internals import INTERNALS
 from simulator.optimizers.text import legend_labels
+from simulator.recording import (
+    RECORD_FIELDS,
+    check_memory,
+    finish_trace,
+    recorded_steps,
+    stationary_points,
+    statuses,
+)
 from simulator.trace import Race, Trace
 
 __all__ = [
@@ -39,10 +46,7 @@ __all__ = [
 ]
 
 #: Field names accepted by `record` besides individual internal names.
-RECORD_FIELDS = ("positions", "loss", "gradient", "internals")
 DEFAULT_RECORD = RECORD_FIELDS
-# One estimator and one vocabulary of sizes for every check (simulator.budget).
-_format_bytes = format_bytes
 
 
 def resolve_optimizer(spec: Any) -> Optimizer:
@@ -148,13 +152,6 @@ def _warn_unrecorded(traces: list, record: tuple[str, ...]) -> None:
                 "nothing was recorded for it.",
                 stacklevel=3,
             )
-
-
-def _recorded_steps(steps: int, record_every: int) -> np.ndarray:
-    rows = np.arange(0, steps + 1, record_every)
-    if rows[-1] != steps:
-        rows = np.append(rows, steps)
-    return rows
 
 
 def simulate(
@@ -366,40 +363,6 @@ def _check_run_memory(surface, opts, starts, steps, record_every, record, limit)
         )
 
 
-def _stationary_points(surface: Any) -> tuple[np.ndarray, np.ndarray]:
-    minima = np.array([p.xy for p in surface.minima], dtype=np.float64).reshape(-1, 2)
-    others = [p.xy for p in (*surface.saddles, *getattr(surface, "maxima", ()))]
-    return minima, np.array(others, dtype=np.float64).reshape(-1, 2)
-
-
-def _status(x: np.ndarray, g: np.ndarray, minima, others, tol: float) -> np.ndarray:
-    """Per particle: index of the minimum within `tol`, -2 other stationary, -1.
-
-    Squared distances written out per coordinate: `np.linalg.norm` over a
-    length-2 axis costs a generic reduction per call, several times slower.
-    """
-    tol2 = tol * tol
-    x0, x1 = x[..., 0], x[..., 1]
-    status = np.full(x.shape[:-1], -1, dtype=np.int64)
-    with np.errstate(invalid="ignore", over="ignore"):
-        if len(others):
-            d2 = (x0[..., None] - others[:, 0]) ** 2 + (
-                x1[..., None] - others[:, 1]
-            ) ** 2
-            status[d2.min(axis=-1) <= tol2] = -2
-        status[g[..., 0] ** 2 + g[..., 1] ** 2 <= tol2] = -2
-        if len(minima) == 1:  # the common case: no argmin over one candidate
-            status[(x0 - minima[0, 0]) ** 2 + (x1 - minima[0, 1]) ** 2 <= tol2] = 0
-        elif len(minima):
-            d2 = (x0[..., None] - minima[:, 0]) ** 2 + (
-                x1[..., None] - minima[:, 1]
-            ) ** 2
-            nearest = d2.argmin(axis=-1)
-            near = np.take_along_axis(d2, nearest[..., None], axis=-1)[..., 0] <= tol2
-            status[near] = nearest[near]
-    return status
-
-
 def _internal_values(internals: dict, wanted: Sequence[str] | None) -> dict:
     """The recorded internals of one step: per-variable tuples -> the particle's.
 
@@ -424,19 +387,19 @@ def _internal_shape(value: Any, B: tuple) -> tuple:
 
 
 class _Convergence:
-    """Convergence candidates, with `_status` evaluated over blocks of steps.
+    """Convergence candidates, with `statuses` evaluated over blocks of steps.
 
     A particle's candidate is its status at the last step, and `cand_step` the
     last step at which that status changed; both follow from the statuses of
     consecutive steps, so positions and gradients are buffered for `block`
-    steps and classified in one vectorised `_status` call (one call per step
+    steps and classified in one vectorised `statuses` call (one call per step
     cost a dozen small-array operations, most of a one-particle step). With
     `block == 1` (large batches) each step is classified as it comes.
     """
 
     def __init__(self, x, g, minima, others, tol, block: int):
         self._args = (minima, others, tol)
-        self.cand = _status(x, g, *self._args)
+        self.cand = statuses(x, g, *self._args)
         self.cand_step = np.zeros(self.cand.shape, dtype=np.int64)
         shape = (block, *x.shape) if block > 1 else (1, *[0] * x.ndim)
         self._x = np.empty(shape, dtype=x.dtype)
@@ -447,7 +410,7 @@ class _Convergence:
     def push(self, x: np.ndarray, g: np.ndarray) -> None:
         """Adds the state after one more step."""
         if len(self._x) == 1:  # a large batch: classified at once, no copy
-            status = _status(x, g, *self._args)
+            status = statuses(x, g, *self._args)
             changed = status != self.cand
             if changed.any():
                 self.cand = np.where(changed, status, self.cand)
@@ -465,7 +428,7 @@ class _Convergence:
         n = self._n
         if not n:
             return
-        status = _status(self._x[:n], self._g[:n], *self._args)
+        status = statuses(self._x[:n], self._g[:n], *self._args)
         previous = np.concatenate([self.cand[None], status[:-1]])
         changed = status != previous
         last = n - 1 - np.argmax(changed[::-1], axis=0)
@@ -518,14 +481,14 @@ def _run(
     state = opt.init([starts], batch_ndim=starts.ndim - 1, names=["position"])
     B = state.batch_shape
     x = np.broadcast_to(starts, (*B, 2)).astype(dtype)
-    rows = _recorded_steps(steps, record_every)
+    rows = recorded_steps(steps, record_every)
     R = len(rows)
     want_all_internals = "internals" in record
     wanted = (
         None if want_all_internals else [r for r in record if r not in RECORD_FIELDS]
     )
     want_internals = want_all_internals or bool(wanted)
-    minima, others = _stationary_points(surface)
+    minima, others = stationary_points(surface)
     if noise:
         scheme, index = noise_source
         draw = GradientNoise(seed, B, steps, index=index, scheme=scheme).draw
@@ -542,7 +505,7 @@ def _run(
     convergence = _Convergence(x, g, minima, others, tol, max(1, min(steps, block)))
 
     base_numbers = 2 + ("loss" in record) + 2 * ("gradient" in record)
-    _check_memory(limit, base_numbers * n_particles, R, B, dtype.itemsize)
+    check_memory(limit, base_numbers * n_particles, R, B, dtype.itemsize)
     positions, loss, gradient = _allocate_recording(
         [
             ((R, *B, 2), dtype),
@@ -630,7 +593,7 @@ def _run(
                         numbers = base_numbers * n_particles
                         numbers += sum(v[0].size for v in internals.values())
                         numbers += sum(math.prod(shapes[n]) for n in new)
-                        _check_memory(limit, numbers, R, B, dtype.itemsize)
+                        check_memory(limit, numbers, R, B, dtype.itemsize)
                         for n in new:
                             (internals[n],) = allocate(
                                 [((R - 1, *shapes[n]), dtype)], prefault=False
@@ -676,57 +639,6 @@ def _run(
     )
 
 
-def finish_trace(
-    shared: dict,
-    opt: Any,
-    label: str,
-    clip_events: int,
-    surface: Any,
-    *,
-    rows: np.ndarray,
-    positions: np.ndarray,
-    loss: np.ndarray | None,
-    gradient: np.ndarray | None,
-    internals: dict[str, np.ndarray],
-    div_step: np.ndarray,
-    reason: np.ndarray,
-    cand: np.ndarray,
-    cand_step: np.ndarray,
-) -> Trace:
-    """The `Trace` of a finished run, for the array path and the float path
-    (`simulator.scalar`) alike, so their statuses and metadata cannot drift.
-
-    `div_step`, `reason`, `cand` (the last convergence status) and `cand_step`
-    (the step it last changed) have the batch shape; the rest are the trace's
-    fields as recorded.
-    """
-    diverged = div_step >= 0
-    converged_to = np.where(diverged, -1, cand)
-    converged_step = np.where(converged_to != -1, cand_step, -1)
-    metadata = {
-        **shared,
-        "optimizer": optimizer_metadata(opt),
-        "label": label,
-        "batch_shape": list(diverged.shape),
-        "clip_events": clip_events,
-    }
-    return Trace(
-        steps_recorded=rows,
-        positions=positions,
-        loss=loss,
-        gradient=gradient,
-        internals=internals,
-        diverged=diverged,
-        diverged_step=div_step,
-        diverged_reason=reason,
-        converged_step=converged_step,
-        converged_to=converged_to,
-        surface=surface,
-        label=label,
-        metadata=jsonable(metadata),
-    )
-
-
 def _evaluate(surface, opt, x, state) -> tuple[np.ndarray, np.ndarray]:
     """The loss at the iterate `x` and the gradient where `opt` wants it.
 
@@ -745,23 +657,3 @@ def _allocate_recording(specs: list) -> list[np.ndarray | None]:
     """`buffers.allocate` for the fields asked for (`None` specs stay None)."""
     arrays = iter(allocate([s for s in specs if s is not None]))
     return [None if s is None else next(arrays) for s in specs]
-
-
-def _check_memory(limit, per_row: int, R: int, B: tuple, itemsize: int) -> None:
-    """Raises MemoryLimitError if `R` rows of `per_row` numbers exceed `limit`.
-
-    Called before the recording arrays are allocated (for internals: after the
-    first step, which tells which internals the optimizer has).
-    """
-    if limit is None:
-        return
-    total = per_row * R * itemsize
-    if total > limit:
-        n = math.prod(B)
-        raise MemoryLimitError(
-            f"This run would record about {_format_bytes(total)} ({R} rows x {n} "
-            f"particles x {per_row // max(n, 1)} numbers x {itemsize} bytes), above "
-            f"memory_limit={_format_bytes(limit)}. Reduce it with record_every=k, "
-            "record=('positions', 'loss') (fewer fields), fewer steps or starts, "
-            "dtype='float32', or raise memory_limit (None disables the check)."
-        )

@@ -59,6 +59,14 @@ from simulator.optimizers.lion import Lion
 from simulator.optimizers.nadam import Nadam
 from simulator.optimizers.rmsprop import RMSprop
 from simulator.optimizers.sgd import SGD
+from simulator.recording import (
+    RECORD_FIELDS,
+    check_memory,
+    finish_trace,
+    recorded_steps,
+    stationary_points,
+    statuses,
+)
 from simulator.trace import Trace
 
 __all__ = ["ENABLED", "MAX_PARTICLES", "MAX_PARTICLE_STEPS", "plan", "run"]
@@ -557,15 +565,14 @@ def run(
     noise_source: tuple,
 ) -> Trace | None:
     """The `Trace` of `engine._run` for a planned run, or None to use the array path."""
-    from simulator import engine  # engine imports this module
 
     rule, wd = plan_
     B = starts.shape[:-1]
     n = math.prod(B)
-    rows = engine._recorded_steps(steps, record_every)
+    rows = recorded_steps(steps, record_every)
     R = len(rows)
     want_all = "internals" in record
-    wanted = None if want_all else [r for r in record if r not in engine.RECORD_FIELDS]
+    wanted = None if want_all else [r for r in record if r not in RECORD_FIELDS]
     lr = opt.learning_rate
     if is_schedule(lr):
         values = [np.asarray(lr(k, dtype=np.float64)) for k in range(steps)]
@@ -588,10 +595,10 @@ def run(
     # No step, no internals: the array path allocates them at the first step.
     want_internals = bool(kept) and (want_all or bool(wanted)) and steps > 0
     base_numbers = 2 + ("loss" in record) + 2 * ("gradient" in record)
-    engine._check_memory(limit, base_numbers * n, R, B, 8)
+    check_memory(limit, base_numbers * n, R, B, 8)
     if want_internals:
         numbers = base_numbers * n + sum(n * (2 if c else 1) for _, c in kept)
-        engine._check_memory(limit, numbers, R, B, 8)
+        check_memory(limit, numbers, R, B, 8)
 
     nz = None
     if noise:
@@ -629,8 +636,8 @@ def run(
                 reason[p] = why
             clip_events += clips
 
-    minima, others = engine._stationary_points(surface)
-    status = engine._status(hist[..., :2], hist[..., 3:5], minima, others, tol)
+    minima, others = stationary_points(surface)
+    status = statuses(hist[..., :2], hist[..., 3:5], minima, others, tol)
     # `engine._Convergence`: the last status, and the last step it changed.
     cand = status[:, -1]
     cand_step = np.zeros(n, dtype=np.int64)
@@ -652,7 +659,7 @@ def run(
     internals = (
         _internals(info, names, kept, rows, steps, lrs, B, n) if want_internals else {}
     )
-    return engine.finish_trace(
+    return finish_trace(
         shared,
         opt,
         label,
